@@ -1,0 +1,79 @@
+"""The ``formgen`` command: click wiring and messages only; the work is in ``build``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import build as building
+from .errors import FormgenError
+from .load import FORMATS, display_path
+
+_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
+def _formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    formats = tuple(part.strip().lower() for part in value.replace("，", ",").split(",") if part.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.BadParameter(f"格式应为 {','.join(FORMATS)} 中的一个或多个，实际为 {value!r}")
+    return formats
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="formgen", message="formgen %(version)s")
+def main() -> None:
+    """formgen：由 YAML 项目文件生成财政项目支出绩效表单（DOCX、XLSX、PDF）。"""
+
+
+@main.command()
+@_PATHS
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+              help="输出目录，目录结构与输入相同。")
+@click.option("-f", "--formats", callback=_formats, metavar="docx,xlsx,pdf",
+              help="只生成这些格式（默认：formgen.yaml 中的 格式，否则全部）。")
+def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None) -> None:
+    """生成 PATHS 下所有项目的表单（默认当前目录）。"""
+
+    def done(job, files):
+        kinds = "、".join(f.suffix[1:] for f in files)
+        click.echo(f"已生成 {display_path(job.output_stem)}（{kinds}）")
+
+    report = _run(lambda: building.build(list(paths) or [Path(".")], output, formats, on_done=done))
+    _summarise(report, f"生成 {len(report.done)} 个表单（{len(report.written)} 个文件）")
+
+
+@main.command()
+@_PATHS
+def check(paths: tuple[Path, ...]) -> None:
+    """只检查 PATHS 下的项目文件，不写任何文件。"""
+    report = _run(lambda: building.check(list(paths) or [Path(".")]))
+    _summarise(report, f"检查通过 {len(report.done)} 个项目")
+
+
+def _run(action):
+    try:
+        return action()
+    except FormgenError as error:  # the one place errors become messages and exit codes
+        click.echo(f"错误：{error}", err=True)
+        raise SystemExit(error.exit_code) from None
+
+
+def _summarise(report: building.Report, done_text: str) -> None:
+    for warning in report.warnings:
+        click.echo(f"警告：{warning}", err=True)
+    for problems in report.failed:
+        for problem in problems:
+            click.echo(f"错误：{problem}", err=True)
+    parts = [done_text]
+    if report.failed:
+        parts.append(f"失败 {len(report.failed)} 个")
+    if report.warnings:
+        parts.append(f"警告 {len(report.warnings)} 条")
+    parts.append(f"用时 {report.seconds:.1f} 秒")
+    click.echo("完成：" + "，".join(parts) + "。" if report.ok else "未全部完成：" + "，".join(parts) + "。")
+    if not report.ok:
+        raise SystemExit(1)

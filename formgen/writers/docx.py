@@ -1,0 +1,168 @@
+"""Sheet → DOCX with python-docx: real ``gridSpan``/``vMerge`` merges, 宋体 set for CJK text.
+
+Rows are built as WordprocessingML elements directly: python-docx's ``table.cell()``
+API re-scans the table for every access and is slow on long indicator tables.
+
+Word repeats header rows only from the top of a table, so when a sheet's repeating
+rows sit mid-grid (the indicator header of a 申报表), the grid is written as two
+tables back to back, the second starting with those rows; Word and LibreOffice
+draw them as one continuous grid.
+"""
+
+from __future__ import annotations
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from ..sheet import MARGIN_MM, PAGE_SIZES_MM, Cell, Sheet
+
+BODY_FONT = "宋体"
+HEADING_SIZES_PT = {"title": 18, "subtitle": 12, "note": 10.5}
+TWIPS_PER_MM = 1440 / 25.4
+_JUSTIFY = {"left": "left", "center": "center", "right": "right"}
+
+
+def write(sheet: Sheet, path) -> None:
+    document = new_document(sheet)
+    append_sheet(document, sheet)
+    document.save(path)
+
+
+def new_document(sheet: Sheet):
+    """An empty A4 document whose default font is 宋体 for both Latin and East Asian text."""
+    document = Document()
+    _set_fonts(document, float(sheet.font_size_pt))
+    _set_page(document.sections[0], sheet.orientation)
+    body = document.element.body  # drop the template's empty first paragraph
+    for paragraph in body.findall(qn("w:p")):
+        body.remove(paragraph)
+    return document
+
+
+def append_sheet(document, sheet: Sheet) -> None:
+    """Append one form: its headings, then its grid as one or two tables."""
+    body = document.element.body
+    anchor = body.find(qn("w:sectPr"))
+    for heading in sheet.headings:
+        anchor.addprevious(_paragraph(heading.text, heading.align, HEADING_SIZES_PT[heading.kind],
+                                      bold=heading.kind == "title", after_pt=6))
+    split = min(sheet.repeat_rows) if sheet.repeat_rows else 0
+    parts = [(0, split), (split, sheet.row_count)] if split else [(0, sheet.row_count)]
+    for first, end in parts:
+        anchor.addprevious(_table(sheet, first, end))
+
+
+def _set_fonts(document, size_pt: float) -> None:
+    # python-docx's font.name leaves w:eastAsia unset, and Chinese text then falls
+    # back to another face: set it in the document defaults and the Normal style.
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for element in (run_defaults, document.styles["Normal"].element.get_or_add_rPr()):
+        fonts = element.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            element.insert(0, fonts)
+        for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attribute), BODY_FONT)
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(theme), None)
+    document.styles["Normal"].font.size = Pt(size_pt)
+    document.styles["Normal"].paragraph_format.space_after = Pt(0)
+
+
+def _set_page(section, orientation: str) -> None:
+    width, height = PAGE_SIZES_MM[orientation]
+    section.orientation = WD_ORIENT.LANDSCAPE if orientation == "landscape" else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(width), Mm(height)
+    section.left_margin = section.right_margin = Mm(MARGIN_MM)
+    section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
+
+
+def _table(sheet: Sheet, first: int, end: int):
+    widths = [round(mm * TWIPS_PER_MM) for mm in sheet.column_widths_mm()]
+    table = OxmlElement("w:tbl")
+    properties = _child(table, "w:tblPr")
+    _child(properties, "w:tblW", {"w:w": str(sum(widths)), "w:type": "dxa"})
+    _child(properties, "w:jc", {"w:val": "center"})
+    borders = _child(properties, "w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        _child(borders, f"w:{side}", {"w:val": "single", "w:sz": "4", "w:space": "0", "w:color": "000000"})
+    _child(properties, "w:tblLayout", {"w:type": "fixed"})
+    margins = _child(properties, "w:tblCellMar")
+    for side, twips in (("left", 85), ("right", 85)):
+        _child(margins, f"w:{side}", {"w:w": str(twips), "w:type": "dxa"})
+    grid = _child(table, "w:tblGrid")
+    for width in widths:
+        _child(grid, "w:gridCol", {"w:w": str(width)})
+
+    owner = _slot_owners(sheet)
+    for row in range(first, end):
+        tr = _child(table, "w:tr")
+        row_properties = _child(tr, "w:trPr")
+        _child(row_properties, "w:cantSplit")
+        if row in sheet.repeat_rows:
+            _child(row_properties, "w:tblHeader")
+        col = 0
+        while col < sheet.column_count:
+            cell = owner[row, col]
+            starts_here = cell.row == row or row == first  # a cell crossing the split restarts
+            width = sum(widths[cell.col : cell.col + cell.colspan])
+            tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row))
+            col = cell.col + cell.colspan
+    return table
+
+
+def _slot_owners(sheet: Sheet) -> dict[tuple[int, int], Cell]:
+    owner = {}
+    for cell in sheet.cells:
+        for r in range(cell.row, cell.row + cell.rowspan):
+            for c in range(cell.col, cell.col + cell.colspan):
+                owner[r, c] = cell
+    return owner
+
+
+def _cell(cell: Cell, width: int, starts_here: bool, continues: bool):
+    tc = OxmlElement("w:tc")
+    properties = _child(tc, "w:tcPr")
+    _child(properties, "w:tcW", {"w:w": str(width), "w:type": "dxa"})
+    if cell.colspan > 1:
+        _child(properties, "w:gridSpan", {"w:val": str(cell.colspan)})
+    if not starts_here:
+        _child(properties, "w:vMerge")
+    elif continues:
+        _child(properties, "w:vMerge", {"w:val": "restart"})
+    _child(properties, "w:vAlign", {"w:val": "center"})
+    texts = cell.paragraphs if starts_here and cell.paragraphs else [""]
+    for text in texts:
+        tc.append(_paragraph(text, cell.align))
+    return tc
+
+
+def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: int = 0):
+    p = OxmlElement("w:p")
+    properties = _child(p, "w:pPr")
+    _child(properties, "w:spacing", {"w:before": "0", "w:after": str(after_pt * 20)})
+    _child(properties, "w:jc", {"w:val": _JUSTIFY[align]})
+    if text:
+        run = _child(p, "w:r")
+        if size_pt or bold:
+            run_properties = _child(run, "w:rPr")
+            if bold:
+                _child(run_properties, "w:b")
+            if size_pt:
+                _child(run_properties, "w:sz", {"w:val": str(round(size_pt * 2))})
+                _child(run_properties, "w:szCs", {"w:val": str(round(size_pt * 2))})
+        _child(run, "w:t", {"xml:space": "preserve"}).text = text
+    return p
+
+
+def _child(parent, tag: str, attributes: dict[str, str] | None = None):
+    element = OxmlElement(tag)
+    for name, value in (attributes or {}).items():
+        element.set(qn(name), value)
+    parent.append(element)
+    return element

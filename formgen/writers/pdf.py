@@ -1,0 +1,132 @@
+"""Sheet → PDF with WeasyPrint, fonts embedded, the indicator header repeated on each page.
+
+WeasyPrint repeats a table's ``<thead>`` on every page, but ``<thead>`` can only
+open a table, and a rowspan cannot leave its row group. So the grid is printed as
+row groups cut at the repeating rows: a lead table with the rows above them, then
+a table whose ``<thead>`` holds them. A merged cell that crosses a cut is drawn
+as segments with no border between them, its text in the largest segment, so on
+paper it reads as the one merged cell the layout asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from ..errors import FormgenError
+from ..sheet import Cell, Sheet
+
+_HERE = Path(__file__).parent
+_ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE)), autoescape=True)
+_ALIGN_CLASS = {"left": None, "center": "center", "right": "amount"}
+REQUIRED_FONT = "Noto Serif CJK SC"
+# How each edge of the grid joins: segments of one cell have no border between
+# them, and the second table overlaps the first by one rule so lines do not double.
+_PRINT_CSS = """
+.open-top { border-top: none; } .open-bottom { border-bottom: none; }
+table.continued { margin-top: -0.75pt; }
+h1.cover { font-size: 20pt; margin-top: 60mm; break-after: page; }
+"""
+
+
+class FontMissing(FormgenError):
+    """No Song-style CJK face is installed: WeasyPrint would print blank glyphs silently."""
+
+
+@dataclass
+class _Segment:
+    cell: Cell
+    tag: str
+    rowspan: int
+    classes: list[str]
+    with_text: bool
+
+
+@dataclass
+class _Group:
+    tag: str  # thead | tbody
+    rows: list[list[_Segment]]
+
+
+def write(sheets: list[Sheet], path, css: str, cover_title: str | None = None) -> None:
+    """Print one or more forms into one PDF, each starting on a new page."""
+    html = render_html(sheets, css, cover_title)
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=html).render(font_config=_font_config())
+    document.write_pdf(path)
+
+
+def render_html(sheets: list[Sheet], css: str, cover_title: str | None = None) -> str:
+    pages = [{"sheet": sheet, "parts": _parts(sheet)} for sheet in sheets]
+    title = cover_title or (sheets[0].name if sheets else "")
+    return _ENVIRONMENT.get_template("print.html").render(
+        pages=pages, css=css + _PRINT_CSS, title=title, cover_title=cover_title)
+
+
+def _parts(sheet: Sheet) -> list[list[_Group]]:
+    """Tables of row groups: (lead tbody), then thead of the repeating rows, then tbody."""
+    n = sheet.row_count
+    if not sheet.repeat_rows:
+        tables = [[("tbody", 0, n)]]
+    else:
+        first, end = min(sheet.repeat_rows), max(sheet.repeat_rows) + 1
+        tail = [("thead", first, end)] + ([("tbody", end, n)] if end < n else [])
+        tables = ([[("tbody", 0, first)]] if first else []) + [tail]
+    largest = {id(c): _largest_segment(c, tables) for c in sheet.cells}
+    return [[_group(sheet, tag, a, b, largest) for tag, a, b in table] for table in tables]
+
+
+def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
+    rows: list[list[_Segment]] = [[] for _ in range(a, b)]
+    for cell in sorted(sheet.cells, key=lambda c: (c.row, c.col)):
+        top, bottom = max(cell.row, a), min(cell.row + cell.rowspan, b)
+        if top >= bottom:
+            continue
+        classes = [name for name in (_ALIGN_CLASS[cell.align],) if name]
+        if cell.row < a:
+            classes.append("open-top")
+        if cell.row + cell.rowspan > b:
+            classes.append("open-bottom")
+        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes,
+                                      largest[id(cell)] == (a, top)))
+    return _Group(tag, rows)
+
+
+def _largest_segment(cell: Cell, tables) -> tuple[int, int]:
+    """(group start, segment start) of the segment of ``cell`` with the most rows."""
+    best, best_rows = None, 0
+    for table in tables:
+        for _, a, b in table:
+            top, bottom = max(cell.row, a), min(cell.row + cell.rowspan, b)
+            if bottom - top > best_rows:
+                best, best_rows = (a, top), bottom - top
+    return best
+
+
+@functools.cache
+def _weasyprint():
+    import weasyprint  # imported on first use: it loads Pango, which takes a while
+
+    return weasyprint
+
+
+@functools.cache
+def _font_config():
+    ensure_cjk_font()
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def ensure_cjk_font() -> None:
+    """Fail loudly when the Song face is missing, instead of printing empty boxes."""
+    if shutil.which("fc-list") is None:
+        raise FontMissing("未找到 fontconfig（fc-list），无法确认中文字体；请运行 make setup")
+    families = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    if REQUIRED_FONT not in families and "SimSun" not in families:
+        raise FontMissing(f"未安装中文宋体字体 {REQUIRED_FONT}，PDF 会缺字；请运行 make setup 安装 fonts-noto-cjk")

@@ -1,0 +1,100 @@
+"""Sheet → XLSX with openpyxl: the same grid as merged ranges, ready to print on A4."""
+
+from __future__ import annotations
+
+import re
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..sheet import MARGIN_MM, Sheet
+from .measure import row_heights_pt
+
+BODY_FONT = "宋体"
+MONEY_FORMAT = "#,##0.00"
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_PX_PER_MM = 96 / 25.4
+HEADING_SIZES_PT = {"title": 18, "subtitle": 12, "note": 10.5}
+
+
+def sheet_title(name: str) -> str:
+    """A valid worksheet name: no ``[]:*?/\\``, at most 31 characters."""
+    return _SHEET_NAME_FORBIDDEN.sub("_", name).strip("'")[:31] or "表单"
+
+
+def column_width_units(mm: float) -> float:
+    """Excel's column width (characters of the default font, 7 px each plus 5 px padding)."""
+    return round((mm * _PX_PER_MM - 5) / 7, 2)
+
+
+def write(sheet: Sheet, path) -> None:
+    workbook = Workbook()
+    fill_worksheet(workbook.active, sheet)
+    workbook.save(path)
+
+
+def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
+    """Write one form into a worksheet: headings, merged grid, row heights, print setup."""
+    ws.title = sheet_title(sheet.name)
+    columns = sheet.column_count
+    for index, mm in enumerate(sheet.column_widths_mm(), start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column_width_units(mm)
+
+    for row, heading in enumerate(sheet.headings, start=1):
+        cell = ws.cell(row=row, column=1)
+        _set_text(cell, heading.text)
+        size = HEADING_SIZES_PT[heading.kind]
+        cell.font = Font(name=BODY_FONT, size=size, bold=heading.kind == "title")
+        cell.alignment = Alignment(horizontal=heading.align, vertical="center")
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+        ws.row_dimensions[row].height = size * 2
+
+    top = len(sheet.headings) + 1
+    font = Font(name=BODY_FONT, size=float(sheet.font_size_pt))
+    for item in sheet.cells:
+        row, col = top + item.row, 1 + item.col
+        target = ws.cell(row=row, column=col)
+        if item.amount is not None:
+            target.value = item.amount
+            target.number_format = MONEY_FORMAT
+        elif item.paragraphs:
+            _set_text(target, item.text)
+        # Every slot of a merged range gets the border, or its edges print blank.
+        for r in range(row, row + item.rowspan):
+            for c in range(col, col + item.colspan):
+                slot = ws.cell(row=r, column=c)
+                slot.border = _BORDER
+                slot.font = font
+                slot.alignment = Alignment(horizontal=item.align, vertical="center", wrap_text=True)
+        if item.rowspan > 1 or item.colspan > 1:
+            ws.merge_cells(start_row=row, start_column=col,
+                           end_row=row + item.rowspan - 1, end_column=col + item.colspan - 1)
+
+    for index, height in enumerate(row_heights_pt(sheet)):
+        ws.row_dimensions[top + index].height = height
+    _print_setup(ws, sheet, top)
+
+
+def _set_text(cell, text: str) -> None:
+    # openpyxl turns a string starting with "=" into a formula; a form's text never is one.
+    cell.value = text
+    cell.data_type = "s"
+
+
+def _print_setup(ws: Worksheet, sheet: Sheet, top: int) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = sheet.orientation
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    inches = MARGIN_MM / 25.4
+    ws.page_margins.left = ws.page_margins.right = inches
+    ws.page_margins.top = ws.page_margins.bottom = inches
+    if sheet.repeat_rows:
+        ws.print_title_rows = f"{top + min(sheet.repeat_rows)}:{top + max(sheet.repeat_rows)}"
+    ws.sheet_view.showGridLines = False

@@ -1,0 +1,118 @@
+"""YAML text → plain values, keeping the line of every field.
+
+We compose the YAML node tree ourselves instead of letting PyYAML construct
+Python objects, for three reasons:
+
+* every scalar stays the text the user wrote (``=7.00(个)``, ``120``, ``100.00``):
+  YAML's own typing would turn ``100.00`` into a float and lose its zeros;
+  fields are typed later, by the model, from that exact text;
+* a key repeated in one mapping is an error, never a silent overwrite;
+* each value remembers its line, so errors can say ``file:line: field``.
+
+A scalar becomes ``str`` (or ``None`` when YAML reads it as null), a mapping
+becomes ``dict`` (in file order), a sequence becomes ``list``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from .errors import Problem, ProjectError
+
+Path = tuple[str, ...]
+
+# A block scalar header with an explicit indentation digit (`>4`, `|2-`) is
+# legal YAML but in a form it is always a value like `>4(次)` left unquoted.
+_BLOCK_HEADER_WITH_DIGIT = re.compile(r"[>|][+-]?[1-9]")
+_QUOTE_HINT = '以 >、|、*、&、!、%、@、` 开头的值须加引号，例如 指标值: ">4(次)"'
+
+
+@dataclass
+class Document:
+    """One YAML document: its data and where each field of it was written."""
+
+    file: str
+    data: object
+    line: int  # line where the document starts
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int:
+        """The line of ``path``, or of its nearest written ancestor."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.line
+
+
+def read_documents(text: str, file: str) -> list[Document]:
+    """Every non-empty document of a YAML text, or a ProjectError saying where it breaks."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        raise ProjectError([_syntax_problem(exc, text, file)]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        raise ProjectError([Problem(file, None, "", f"YAML 无法读取：{exc}")]) from None
+    documents = []
+    for node in nodes:
+        if node is None:
+            continue
+        doc = Document(file, None, node.start_mark.line + 1)
+        problems: list[Problem] = []
+        doc.data = _plain(node, (), doc, text, problems)
+        if problems:
+            raise ProjectError(problems)
+        documents.append(doc)
+    return documents
+
+
+def _plain(node, path: Path, doc: Document, text: str, problems: list[Problem]):
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    where = ".".join(path)
+    if node.tag and node.tag.startswith("!"):
+        problems.append(Problem(doc.file, node.start_mark.line + 1, where, _QUOTE_HINT))
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in (">", "|"):
+            header = text[node.start_mark.index : node.start_mark.index + 3]
+            if _BLOCK_HEADER_WITH_DIGIT.match(header):
+                problems.append(Problem(doc.file, node.start_mark.line + 1, where, _QUOTE_HINT))
+                return None
+        if node.style is None and node.tag == "tag:yaml.org,2002:null":
+            return None
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, path + (str(i + 1),), doc, text, problems) for i, item in enumerate(node.value)]
+    result: dict[str, object] = {}
+    first_line: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(Problem(doc.file, line, where, "键必须是文本"))
+            continue
+        key = key_node.value.strip()
+        if key in result:
+            problems.append(
+                Problem(doc.file, line, ".".join(path + (key,)),
+                        f"键重复（第 {first_line[key]} 行已有同名键），请删除或改名")
+            )
+            continue
+        first_line[key] = line
+        doc.lines[path + (key,)] = line
+        result[key] = _plain(value_node, path + (key,), doc, text, problems)
+    return result
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    value = source_line.split(":", 1)[1].strip() if ":" in source_line else source_line.strip()
+    if value[:1] in set(">|*&!%@`"):
+        message = f"YAML 无法读取此值 {value!r}：{_QUOTE_HINT}"
+    else:
+        message = f"YAML 语法错误（{exc.problem}），请检查缩进、冒号和引号"
+    return Problem(file, line, "", message)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages formgen needs, when they are missing (Debian/Ubuntu).
+#   scripts/setup-system.sh          fonts and libraries to build forms (PDF needs Pango and a CJK Song face)
+#   scripts/setup-system.sh --office also LibreOffice, which the tests use to open our DOCX and XLSX
+set -euo pipefail
+
+packages=()
+fc-list 2>/dev/null | grep -q "NotoSerifCJK" || packages+=(fonts-noto-cjk fontconfig)
+ldconfig -p | grep -q "libpango-1.0.so" || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep -q "libharfbuzz-subset.so" || packages+=(libharfbuzz-subset0)
+if [ "${1:-}" = "--office" ]; then
+  command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+fi
+[ ${#packages[@]} -eq 0 ] && exit 0
+
+echo "安装系统依赖：${packages[*]}"
+if ! command -v apt-get >/dev/null; then
+  echo "未找到 apt-get，请手动安装：${packages[*]}" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
