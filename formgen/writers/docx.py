@@ -5,8 +5,9 @@ API re-scans the table for every access and is slow on long indicator tables.
 
 Word repeats header rows only from the top of a table, so when a sheet's repeating
 rows sit mid-grid (the indicator header of a 申报表), the grid is written as two
-tables back to back, the second starting with those rows; Word and LibreOffice
-draw them as one continuous grid.
+tables, the second starting with those rows, joined by a one-twip paragraph: two
+tables with nothing between them are merged into one by Word and LibreOffice, and
+the header would no longer repeat.
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ def append_sheet(document, sheet: Sheet) -> None:
                                       bold=heading.kind == "title", after_pt=6))
     split = min(sheet.repeat_rows) if sheet.repeat_rows else 0
     parts = [(0, split), (split, sheet.row_count)] if split else [(0, sheet.row_count)]
-    for first, end in parts:
+    for index, (first, end) in enumerate(parts):
+        if index:
+            anchor.addprevious(_joint())
         anchor.addprevious(_table(sheet, first, end))
 
 
@@ -93,7 +96,7 @@ def _table(sheet: Sheet, first: int, end: int):
         _child(borders, f"w:{side}", {"w:val": "single", "w:sz": "4", "w:space": "0", "w:color": "000000"})
     _child(properties, "w:tblLayout", {"w:type": "fixed"})
     margins = _child(properties, "w:tblCellMar")
-    for side, twips in (("left", 85), ("right", 85)):
+    for side, twips in (("top", 45), ("left", 85), ("bottom", 45), ("right", 85)):
         _child(margins, f"w:{side}", {"w:w": str(twips), "w:type": "dxa"})
     grid = _child(table, "w:tblGrid")
     for width in widths:
@@ -114,6 +117,17 @@ def _table(sheet: Sheet, first: int, end: int):
             tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row))
             col = cell.col + cell.colspan
     return table
+
+
+def _joint():
+    """A one-twip paragraph between two tables: keeps them two tables (so the second can
+    repeat its header) while they print as one grid."""
+    p = OxmlElement("w:p")
+    properties = _child(p, "w:pPr")
+    _child(properties, "w:spacing", {"w:before": "0", "w:after": "0", "w:line": "20", "w:lineRule": "exact"})
+    run_properties = _child(properties, "w:rPr")
+    _child(run_properties, "w:sz", {"w:val": "2"})
+    return p
 
 
 def _slot_owners(sheet: Sheet) -> dict[tuple[int, int], Cell]:
