@@ -3,7 +3,7 @@
 Each form kind has one Jinja2 template (``templates/<表单>.html``) that writes the
 form as an HTML table. The HTML is a page a person can open in a browser, and it is
 read back here into a :class:`~formgen.sheet.Sheet` that every writer translates.
-The subset of HTML that carries meaning (documented in ``docs/templates.md``):
+The subset of HTML that carries meaning:
 
 * ``<article class="form" data-orientation="portrait|landscape">`` holds the form;
 * ``<h1>`` is the title, ``<p class="subtitle">`` and ``<p class="note">`` lines above the grid;

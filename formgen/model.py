@@ -76,12 +76,18 @@ def _period(value: object) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2))
 
 
+# Characters no DOCX or XLSX may hold; tab and line break are fine.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(value: object) -> str | None:
     """A text as written; only the line break a YAML block scalar adds at its end is dropped."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise PydanticCustomError("text", "应为文本", {})
+    if _CONTROL.search(value):
+        raise PydanticCustomError("text", "文本中有不可见的控制字符，请删除后重试", {})
     return value.rstrip("\n")
 
 
@@ -98,9 +104,7 @@ def _target(value: object) -> str:
         value = value.get("指标值")
     if value is None or value == "":
         raise PydanticCustomError("target", "缺少指标值", {})
-    if not isinstance(value, str):
-        raise PydanticCustomError("target", "指标值应为文本", {})
-    return value.strip().translate(_FULL_WIDTH)
+    return _text(value).strip().translate(_FULL_WIDTH)
 
 
 def _mapping(value: object) -> object:

@@ -1,0 +1,52 @@
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A folder to write project files into, made the current folder so messages show short
+    paths; ``write(name, text)`` returns the file's path."""
+    monkeypatch.chdir(tmp_path)
+
+    class Workspace:
+        root = tmp_path
+
+        def write(self, name: str, text: str) -> Path:
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return path
+
+    return Workspace()
+
+
+@pytest.fixture(scope="session")
+def fidelity_build(tmp_path_factory):
+    """A few samples built once in all three formats: a short 2023 form, a long one that
+    runs over pages, a 2024 form with 成本指标 and empty amounts, and one from the second unit."""
+    from formgen.build import build
+
+    source = tmp_path_factory.mktemp("fidelity-samples")
+    picks = [
+        "上海市城市管理行政执法局-2023/课题研究.yaml",
+        "上海市城市管理行政执法局-2023/城管执法社会宣传.yaml",
+        "上海市绿化和市容管理局行政服务中心-2024/行业信访、安全及保障稳定的应急工作专项.yaml",
+        "上海市普陀区桃浦镇人民政府-2023/社发办-片区专项经费.yaml",
+    ]
+    for pick in picks:
+        target = source / pick
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SAMPLES / pick, target)
+        shutil.copy(SAMPLES / Path(pick).parent / "formgen.yaml", target.parent)
+    output = tmp_path_factory.mktemp("fidelity-output")
+    report = build([source], output)
+    assert report.ok, report.failed
+    return report

@@ -1,0 +1,85 @@
+"""Read written DOCX, XLSX and PDF files back into the grid shape of ``Sheet.grid()``."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import docx
+import openpyxl
+from docx.oxml.ns import qn
+from pypdf import PdfReader
+
+
+def docx_grid(path) -> list[tuple[int, int, int, int, str]]:
+    """Cells of every table of a DOCX, rows numbered across tables, merges from w:gridSpan/w:vMerge."""
+    body = docx.Document(path).element.body
+    cells: list[list] = []
+    open_cells: dict[int, list] = {}  # column → the cell a w:vMerge continuation extends
+    row = 0
+    for table in body.iter(qn("w:tbl")):
+        for tr in table.findall(qn("w:tr")):
+            col = 0
+            for tc in tr.findall(qn("w:tc")):
+                properties = tc.find(qn("w:tcPr"))
+                span_element = properties.find(qn("w:gridSpan"))
+                span = int(span_element.get(qn("w:val"))) if span_element is not None else 1
+                merge = properties.find(qn("w:vMerge"))
+                if merge is not None and merge.get(qn("w:val")) in (None, "continue"):
+                    open_cells[col][2] += 1
+                else:
+                    text = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.findall(qn("w:p")))
+                    cell = [row, col, 1, span, text]
+                    cells.append(cell)
+                    open_cells[col] = cell
+                col += span
+            row += 1
+    return sorted(tuple(c) for c in cells)
+
+
+def docx_headings(path) -> list[str]:
+    body = docx.Document(path).element.body
+    return ["".join(t.text for t in p.iter(qn("w:t"))) for p in body.findall(qn("w:p")) if p.find(qn("w:r")) is not None]
+
+
+def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
+    """Cells of the first worksheet from ``top_row`` (1-based) down, merges from merged ranges."""
+    ws = openpyxl.load_workbook(path).active
+    spans, covered = {}, set()
+    for merged in ws.merged_cells.ranges:
+        spans[merged.min_row, merged.min_col] = (merged.max_row - merged.min_row + 1, merged.max_col - merged.min_col + 1)
+        for r in range(merged.min_row, merged.max_row + 1):
+            for c in range(merged.min_col, merged.max_col + 1):
+                if (r, c) != (merged.min_row, merged.min_col):
+                    covered.add((r, c))
+    cells = []
+    for r in range(top_row, ws.max_row + 1):
+        for c in range(1, ws.max_column + 1):
+            if (r, c) in covered:
+                continue
+            value = ws.cell(row=r, column=c).value
+            if isinstance(value, (int, float)):
+                value = f"{Decimal(str(value)):,.2f}"
+            rowspan, colspan = spans.get((r, c), (1, 1))
+            cells.append((r - top_row, c - 1, rowspan, colspan, "" if value is None else str(value)))
+    return sorted(cells)
+
+
+def pdf_text(path) -> str:
+    """All text of a PDF with whitespace removed, for containment checks of wrapped texts."""
+    reader = PdfReader(path)
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def pdf_fonts(path) -> set[str]:
+    """Base names of the fonts embedded in a PDF (those with a font file)."""
+    names = set()
+    for page in PdfReader(path).pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor and any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    names.add(str(font["/BaseFont"]))
+    return names

@@ -1,0 +1,100 @@
+"""The command line as users run it: a batch with bad projects, check, formats, messages."""
+
+from click.testing import CliRunner
+
+from formgen.cli import main
+from projects import DECLARATION, declaration, line_of
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_bad_projects_fail_alone_and_the_exit_code_says_so(workspace):
+    workspace.write("单位/好项目.yaml", DECLARATION)
+    cases = {
+        "金额.yaml": declaration(项目名称="项目名称: 金额错", 财政资金="财政资金: 四十万"),
+        "合计.yaml": declaration(项目名称="项目名称: 合计错", 财政资金="财政资金: 1.00"),
+        "日期.yaml": declaration(项目名称="项目名称: 日期错", 计划完成日期="计划完成日期: 2022-01-01"),
+        "引号.yaml": declaration(项目名称="项目名称: 引号错", 课题数量="课题数量: >4(次)"),
+        "重复.yaml": declaration(项目名称="项目名称: 重复错") + "项目名称: 再写一次\n",
+        "空指标.yaml": declaration(项目名称="项目名称: 空指标").replace(
+            "  满意度指标:\n    服务对象满意度指标:\n      牵头处室满意度: ≥90(%)\n", "  满意度指标:\n"),
+    }
+    for name, text in cases.items():
+        workspace.write(f"单位/{name}", text)
+    result = run("build", "单位", "-o", "out")
+    assert result.exit_code == 1
+    assert sorted(p.name for p in (workspace.root / "out").iterdir()) == ["课题研究.docx", "课题研究.pdf", "课题研究.xlsx"]
+    expected_lines = {
+        "金额.yaml": f"单位/金额.yaml:{line_of(cases['金额.yaml'], '财政资金')}: 项目资金.财政资金:",
+        "合计.yaml": f"单位/合计.yaml:{line_of(cases['合计.yaml'], '项目资金总额')}: 项目资金.项目资金总额:",
+        "日期.yaml": f"单位/日期.yaml:{line_of(cases['日期.yaml'], '计划完成日期')}: 计划完成日期:",
+        "引号.yaml": f"单位/引号.yaml:{line_of(cases['引号.yaml'], '课题数量')}:",
+        "重复.yaml": f"单位/重复.yaml:{len(cases['重复.yaml'].splitlines())}: 项目名称:",
+        "空指标.yaml": f"单位/空指标.yaml:{line_of(cases['空指标.yaml'], '满意度指标')}: 绩效指标.满意度指标:",
+    }
+    for name, start in expected_lines.items():
+        assert f"错误：{start}" in result.output, (name, result.output)
+    assert "失败 6 个" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_writes_nothing(workspace):
+    workspace.write("项目.yaml", DECLARATION)
+    result = run("check", ".")
+    assert result.exit_code == 0, result.output
+    assert "检查通过 1 个项目" in result.output
+    assert sorted(p.name for p in workspace.root.iterdir()) == ["项目.yaml"]
+
+
+def test_check_reports_warnings_without_failing(workspace):
+    workspace.write("项目.yaml", declaration(课题数量="课题数量: =7.0.0(个)"))
+    result = run("check", "项目.yaml")
+    assert result.exit_code == 0
+    assert f"警告：项目.yaml:{line_of(DECLARATION, '课题数量')}: 绩效指标.产出指标.数量指标.课题数量:" in result.output
+
+
+def test_formats_option_builds_only_those(workspace):
+    workspace.write("a/项目.yaml", DECLARATION)
+    result = run("build", "a", "-o", "out", "-f", "docx,xlsx")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.suffix for p in (workspace.root / "out").iterdir()) == [".docx", ".xlsx"]
+    assert run("build", "a", "-f", "doc").exit_code == 2
+
+
+def test_formats_default_from_formgen_yaml(workspace):
+    workspace.write("a/formgen.yaml", "格式: [pdf]\n")
+    workspace.write("a/项目.yaml", DECLARATION)
+    assert run("build", "a", "-o", "out").exit_code == 0
+    assert [p.name for p in (workspace.root / "out").iterdir()] == ["课题研究.pdf"]
+
+
+def test_output_tree_mirrors_input_and_names_are_safe(workspace):
+    workspace.write("ws/单位甲/项目.yaml", declaration(项目名称="项目名称: 甲/乙:丙"))
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    assert (workspace.root / "out" / "单位甲" / "甲_乙_丙.xlsx").is_file()
+
+
+def test_two_projects_with_one_output_name_both_fail(workspace):
+    workspace.write("ws/一.yaml", DECLARATION)
+    workspace.write("ws/二.yaml", DECLARATION)
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1
+    assert result.output.count("与其他项目输出到同一文件") == 2
+    assert not (workspace.root / "out").exists() or not any((workspace.root / "out").rglob("*.xlsx"))
+
+
+def test_bad_formgen_yaml_fails_its_projects_only(workspace):
+    workspace.write("ws/甲/formgen.yaml", "单位: 某单位\n")
+    workspace.write("ws/甲/项目.yaml", DECLARATION)
+    workspace.write("ws/乙/项目.yaml", DECLARATION)
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1
+    assert "错误：ws/甲/formgen.yaml:1: 单位: formgen.yaml 不认识此字段" in result.output
+    assert (workspace.root / "out" / "乙" / "课题研究.xlsx").is_file()
+
+
+def test_missing_path_is_an_error(workspace):
+    result = run("check", "没有这个目录")
+    assert result.exit_code == 1 and "路径不存在" in result.output

@@ -1,0 +1,123 @@
+"""Each written file, read back, holds the grid its layout produced: same cells, spans, texts."""
+
+import math
+import re
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from formgen.layout import Layouts
+from formgen.writers.xlsx import MONEY_FORMAT
+from readback import docx_grid, docx_headings, pdf_fonts, pdf_text, xlsx_grid
+
+
+def jobs(report):
+    return [(job, Layouts().sheet(job.loaded.project)) for job in report.done]
+
+
+def job_named(report, name):
+    return next((job, sheet) for job, sheet in jobs(report) if job.loaded.project.name == name)
+
+
+LONG_FORM = "城管执法社会宣传"  # runs over three pages
+SHORT_FORM = "课题研究"
+
+
+def test_docx_holds_the_layout_grid(fidelity_build):
+    for job, sheet in jobs(fidelity_build):
+        path = job.output_stem.with_suffix(".docx")
+        assert docx_grid(path) == sheet.grid(), path.name
+        assert docx_headings(path) == [h.text for h in sheet.headings]
+
+
+def test_docx_sets_east_asian_font_and_repeats_the_indicator_header(fidelity_build):
+    import docx
+    from docx.oxml.ns import qn
+
+    job, sheet = job_named(fidelity_build, SHORT_FORM)
+    document = docx.Document(job.output_stem.with_suffix(".docx"))
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "宋体"
+    tables = document.element.body.findall(qn("w:tbl"))
+    assert len(tables) == 2  # the indicator table starts with its repeating header row
+    first_row = tables[1].find(qn("w:tr"))
+    assert first_row.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+
+
+def test_xlsx_holds_the_layout_grid(fidelity_build):
+    for job, sheet in jobs(fidelity_build):
+        path = job.output_stem.with_suffix(".xlsx")
+        assert xlsx_grid(path, len(sheet.headings) + 1) == sheet.grid(), path.name
+
+
+def test_xlsx_stores_amounts_as_numbers_and_texts_as_text(fidelity_build):
+    for job, sheet in jobs(fidelity_build):
+        ws = openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active
+        top = len(sheet.headings) + 1
+        for cell in sheet.cells:
+            written = ws.cell(row=top + cell.row, column=1 + cell.col)
+            if cell.amount is not None:
+                assert written.data_type == "n" and written.number_format == MONEY_FORMAT
+            elif cell.text:
+                assert written.data_type == "s", (cell.text, written.data_type)
+        assert int(ws.page_setup.paperSize) == 9 and int(ws.page_setup.fitToWidth) == 1  # 9 is A4
+        assert ws.print_title_rows == f"${top + 9}:${top + 9}"
+
+
+def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):
+    job, sheet = job_named(fidelity_build, LONG_FORM)  # the long 城管执法社会宣传 form
+    ws = openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active
+    top = len(sheet.headings) + 1
+    for cell in sheet.cells:  # each slot on the edge of a (merged) cell has that edge's border
+        for r in range(cell.row, cell.row + cell.rowspan):
+            for c in range(cell.col, cell.col + cell.colspan):
+                border = ws.cell(row=top + r, column=1 + c).border
+                edges = {"top": r == cell.row, "bottom": r == cell.row + cell.rowspan - 1,
+                         "left": c == cell.col, "right": c == cell.col + cell.colspan - 1}
+                for side, on_edge in edges.items():
+                    if on_edge:
+                        assert getattr(border, side).style == "thin", (cell.text, r, c, side)
+    # The long goals of row 9 wrap to many lines; the row is at least as tall as a plain
+    # estimate of those lines (every character one em of 10.5 pt, lines of 1.2 em).
+    goal = next(c for c in sheet.cells if c.row == 8 and c.col == 1)
+    width_mm = sum(sheet.column_widths_mm()[1:3]) - 3
+    lines = math.ceil(len(goal.text) * 10.5 / 72 * 25.4 / width_mm)
+    assert lines > 5 and ws.row_dimensions[top + 8].height >= lines * 10.5 * 1.2
+
+
+def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
+    for job, sheet in jobs(fidelity_build):
+        path = job.output_stem.with_suffix(".pdf")
+        text = pdf_text(path)
+        for cell in sheet.cells:
+            for para in cell.paragraphs:
+                assert re.sub(r"\s+", "", para) in text, (path.name, para)
+        assert any("SerifCJK" in name.replace("-", "") or "SimSun" in name for name in pdf_fonts(path)), pdf_fonts(path)
+        page = PdfReader(path).pages[0]
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
+def test_pdf_repeats_the_indicator_header_on_each_page(fidelity_build):
+    job, sheet = job_named(fidelity_build, LONG_FORM)
+    reader = PdfReader(job.output_stem.with_suffix(".pdf"))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        assert "三级指标" in page.extract_text()
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf"])
+def test_title_is_bold(fidelity_build, fmt):
+    job, _ = job_named(fidelity_build, SHORT_FORM)
+    path = job.output_stem.with_suffix(f".{fmt}")
+    if fmt == "docx":
+        import docx
+
+        run = docx.Document(path).paragraphs[0].runs[0]
+        assert run.bold and run.text == "财政项目支出绩效目标申报表"
+    elif fmt == "xlsx":
+        assert openpyxl.load_workbook(path).active["A1"].font.b
+    else:
+        assert any("Bold" in name for name in pdf_fonts(path))
