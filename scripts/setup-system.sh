@@ -4,10 +4,13 @@
 #   scripts/setup-system.sh --office also LibreOffice, which the tests use to open our DOCX and XLSX
 set -euo pipefail
 
+# Captured first: `cmd | grep -q` fails under pipefail when grep stops reading early.
+fonts=$(fc-list 2>/dev/null || true)
+libraries=$(ldconfig -p 2>/dev/null || true)
 packages=()
-fc-list 2>/dev/null | grep -q "NotoSerifCJK" || packages+=(fonts-noto-cjk fontconfig)
-ldconfig -p | grep -q "libpango-1.0.so" || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
-ldconfig -p | grep -q "libharfbuzz-subset.so" || packages+=(libharfbuzz-subset0)
+[[ $fonts == *NotoSerifCJK* ]] || packages+=(fonts-noto-cjk fontconfig)
+[[ $libraries == *libpango-1.0.so* ]] || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+[[ $libraries == *libharfbuzz-subset.so* ]] || packages+=(libharfbuzz-subset0)
 if [ "${1:-}" = "--office" ]; then
   command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
 fi
