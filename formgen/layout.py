@@ -168,10 +168,9 @@ class _SheetReader(HTMLParser):
             while (self.row, self.col) in self.taken:
                 self.col += 1
             rowspan, colspan = int(a.get("rowspan", 1)), int(a.get("colspan", 1))
-            align = "center" if tag == "th" else "left"
-            for name in ("center", "amount", "left"):
-                if name in classes:
-                    align = {"amount": "right"}.get(name, name)
+            align = "center" if tag == "th" or "center" in classes else "left"
+            if "amount" in classes:
+                align = "right"
             amount = a.get("data-amount")
             self.cell = Cell(self.row, self.col, [""], rowspan, colspan, tag == "th", align,
                              Decimal(amount) if amount else None)

@@ -157,9 +157,6 @@ class Declaration(_Strict):
     annual_goal: Text = Field(None, alias="年度总体目标")
     indicators: IndicatorTree = Field(alias="绩效指标")
 
-    def indicator_count(self) -> int:
-        return sum(len(level3) for level2 in self.indicators.values() for level3 in level2.values())
-
 
 FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration}
 

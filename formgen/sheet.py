@@ -15,6 +15,10 @@ from decimal import Decimal
 # A4 in millimetres, and the margins every writer uses.
 PAGE_SIZES_MM = {"portrait": (210, 297), "landscape": (297, 210)}
 MARGIN_MM = 15
+# The face DOCX and XLSX name for every text (the PDF's faces are in form.css), and
+# the sizes of the lines above the grid.
+BODY_FONT = "宋体"
+HEADING_SIZES_PT = {"title": 18, "subtitle": 12, "note": 10.5}
 
 
 @dataclass
@@ -42,6 +46,14 @@ class Heading:
     text: str
     kind: str  # title | subtitle | note
     align: str = "center"
+
+    @property
+    def size_pt(self) -> float:
+        return HEADING_SIZES_PT[self.kind]
+
+    @property
+    def bold(self) -> bool:
+        return self.kind == "title"
 
 
 @dataclass

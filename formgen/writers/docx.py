@@ -18,12 +18,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from ..sheet import MARGIN_MM, PAGE_SIZES_MM, Cell, Sheet
+from ..sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Sheet
 
-BODY_FONT = "宋体"
-HEADING_SIZES_PT = {"title": 18, "subtitle": 12, "note": 10.5}
 TWIPS_PER_MM = 1440 / 25.4
-_JUSTIFY = {"left": "left", "center": "center", "right": "right"}
 
 
 def write(sheet: Sheet, path) -> None:
@@ -48,8 +45,7 @@ def append_sheet(document, sheet: Sheet) -> None:
     body = document.element.body
     anchor = body.find(qn("w:sectPr"))
     for heading in sheet.headings:
-        anchor.addprevious(_paragraph(heading.text, heading.align, HEADING_SIZES_PT[heading.kind],
-                                      bold=heading.kind == "title", after_pt=6))
+        anchor.addprevious(_paragraph(heading.text, heading.align, heading.size_pt, heading.bold, after_pt=6))
     split = min(sheet.repeat_rows) if sheet.repeat_rows else 0
     parts = [(0, split), (split, sheet.row_count)] if split else [(0, sheet.row_count)]
     for index, (first, end) in enumerate(parts):
@@ -160,7 +156,7 @@ def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool =
     p = OxmlElement("w:p")
     properties = _child(p, "w:pPr")
     _child(properties, "w:spacing", {"w:before": "0", "w:after": str(after_pt * 20)})
-    _child(properties, "w:jc", {"w:val": _JUSTIFY[align]})
+    _child(properties, "w:jc", {"w:val": align})
     if text:
         run = _child(p, "w:r")
         if size_pt or bold:

@@ -9,16 +9,14 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..sheet import MARGIN_MM, Sheet
+from ..sheet import BODY_FONT, MARGIN_MM, Sheet
 from .measure import row_heights_pt
 
-BODY_FONT = "宋体"
 MONEY_FORMAT = "#,##0.00"
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
-HEADING_SIZES_PT = {"title": 18, "subtitle": 12, "note": 10.5}
 
 
 def sheet_title(name: str) -> str:
@@ -47,11 +45,10 @@ def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
     for row, heading in enumerate(sheet.headings, start=1):
         cell = ws.cell(row=row, column=1)
         _set_text(cell, heading.text)
-        size = HEADING_SIZES_PT[heading.kind]
-        cell.font = Font(name=BODY_FONT, size=size, bold=heading.kind == "title")
+        cell.font = Font(name=BODY_FONT, size=heading.size_pt, bold=heading.bold)
         cell.alignment = Alignment(horizontal=heading.align, vertical="center")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-        ws.row_dimensions[row].height = size * 2
+        ws.row_dimensions[row].height = heading.size_pt * 2
 
     top = len(sheet.headings) + 1
     font = Font(name=BODY_FONT, size=float(sheet.font_size_pt))
