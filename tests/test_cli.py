@@ -1,9 +1,12 @@
 """The command line as users run it: a batch with bad projects, check, formats, messages."""
 
+import openpyxl
 from click.testing import CliRunner
 
 from formgen.cli import main
+from formgen.layout import BUILTIN_TEMPLATES
 from projects import DECLARATION, declaration, line_of
+from readback import docx_headings, pdf_text
 
 
 def run(*args):
@@ -98,3 +101,16 @@ def test_bad_formgen_yaml_fails_its_projects_only(workspace):
 def test_missing_path_is_an_error(workspace):
     result = run("check", "没有这个目录")
     assert result.exit_code == 1 and "路径不存在" in result.output
+
+
+def test_workspace_template_overrides_the_builtin_one_in_every_format(workspace):
+    builtin = (BUILTIN_TEMPLATES / "申报表.html").read_text(encoding="utf-8")
+    workspace.write("ws/templates/申报表.html", builtin.replace("<h1>财政项目支出绩效目标申报表</h1>", "<h1>某区项目绩效目标申报表</h1>"))
+    workspace.write("ws/项目.yaml", DECLARATION)
+    result = run("build", "ws", "-o", "out")
+    assert result.exit_code == 0, result.output
+    out = workspace.root / "out"
+    assert docx_headings(out / "课题研究.docx")[0] == "某区项目绩效目标申报表"
+    assert openpyxl.load_workbook(out / "课题研究.xlsx").active["A1"].value == "某区项目绩效目标申报表"
+    assert "某区项目绩效目标申报表" in pdf_text(out / "课题研究.pdf")
+    assert not (out / "templates").exists()
