@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import FormgenError, Problem, ProjectError
 from .layout import Layouts
-from .load import SETTINGS_FILE, LoadedProject, display_path, load_file, read_settings
+from .load import SETTINGS_FILE, LoadedProject, Settings, display_path, load_file, read_settings
 from .writers import docx, pdf, xlsx
 
 TEMPLATES_FOLDER = "templates"
@@ -81,11 +81,16 @@ def collect(paths: list[Path], report: Report) -> list[Job]:
             report.failed.append([Problem(display_path(given), None, "", "路径不存在")])
             continue
         root = given if given.is_dir() else given.parent
+        settings_of: dict[Path, Settings | ProjectError] = {}  # formgen.yaml is read once a folder
         for file in project_files(given):
-            try:
-                settings = read_settings(file.parent, root)
-            except ProjectError as error:
-                report.failed.append(error.problems)
+            if file.parent not in settings_of:
+                try:
+                    settings_of[file.parent] = read_settings(file.parent, root)
+                except ProjectError as error:
+                    settings_of[file.parent] = error
+            settings = settings_of[file.parent]
+            if isinstance(settings, ProjectError):
+                report.failed.append(settings.problems)
                 continue
             for result in load_file(file, settings):
                 if isinstance(result, ProjectError):
