@@ -18,7 +18,14 @@ from pathlib import Path
 
 from .errors import FormgenError, Problem, ProjectError
 from .layout import Layouts
-from .load import SETTINGS_FILE, LoadedProject, Settings, display_path, load_file, read_settings
+from .load import (
+    SETTINGS_FILE,
+    LoadedProject,
+    Settings,
+    display_path,
+    load_file,
+    read_settings,
+)
 from .writers import docx, pdf, xlsx
 
 TEMPLATES_FOLDER = "templates"

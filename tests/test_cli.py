@@ -2,11 +2,11 @@
 
 import openpyxl
 from click.testing import CliRunner
+from projects import DECLARATION, declaration, line_of
+from readback import docx_headings, pdf_text
 
 from formgen.cli import main
 from formgen.layout import BUILTIN_TEMPLATES
-from projects import DECLARATION, declaration, line_of
-from readback import docx_headings, pdf_text
 
 
 def run(*args):

@@ -6,10 +6,10 @@ import re
 import openpyxl
 import pytest
 from pypdf import PdfReader
+from readback import docx_grid, docx_headings, pdf_fonts, pdf_text, xlsx_grid
 
 from formgen.layout import Layouts
 from formgen.writers.xlsx import MONEY_FORMAT
-from readback import docx_grid, docx_headings, pdf_fonts, pdf_text, xlsx_grid
 
 
 def jobs(report):

@@ -1,8 +1,9 @@
 """The 申报表 layout: the grid of FORMS.md §1, cell by cell, and the HTML reader."""
 
+from projects import DECLARATION
+
 from formgen.layout import Layouts, hierarchy, money, paragraphs, parse_sheet
 from formgen.load import load_file, read_settings
-from projects import DECLARATION
 
 
 def sheet_of(workspace, text=DECLARATION):

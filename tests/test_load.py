@@ -1,13 +1,12 @@
 """Loading project files: exact values, line numbers, duplicate keys, defaults, YAML pitfalls."""
 
-from decimal import Decimal
 import datetime
+from decimal import Decimal
 
-import pytest
+from projects import DECLARATION, declaration, line_of
 
 from formgen.errors import ProjectError
 from formgen.load import load_file, read_settings
-from projects import DECLARATION, declaration, line_of
 
 
 def load(workspace, text, name="项目.yaml"):

@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
+from projects import DECLARATION, declaration, line_of
+
 from formgen.errors import ProjectError
 from formgen.load import load_file, read_settings
 from formgen.rules import catalogue_for, parse_target
-from projects import DECLARATION, declaration, line_of
 
 
 def run(workspace, text):

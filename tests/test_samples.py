@@ -1,8 +1,9 @@
 """Every seed 申报表 is a sample project that loads without a problem."""
 
+from conftest import SAMPLES
+
 from formgen.build import check
 from formgen.layout import Layouts
-from conftest import SAMPLES
 
 
 def test_all_46_declarations_load_cleanly():
