@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import build as building
-from .errors import FormgenError
+from .errors import LEVEL_NAMES, FormgenError
 from .load import FORMATS, display_path
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -63,16 +63,15 @@ def _run(action):
 
 
 def _summarise(report: building.Report, done_text: str) -> None:
-    for warning in report.warnings:
-        click.echo(f"警告：{warning}", err=True)
-    for problems in report.failed:
-        for problem in problems:
-            click.echo(f"错误：{problem}", err=True)
+    for problem in report.warnings + [p for problems in report.failed for p in problems]:
+        click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
     parts = [done_text]
     if report.failed:
         parts.append(f"失败 {len(report.failed)} 个")
-    if report.warnings:
-        parts.append(f"警告 {len(report.warnings)} 条")
+    for level in ("warning", "note"):
+        count = sum(1 for p in report.warnings if p.level == level)
+        if count:
+            parts.append(f"{LEVEL_NAMES[level]} {count} 条")
     parts.append(f"用时 {report.seconds:.1f} 秒")
     click.echo("完成：" + "，".join(parts) + "。" if report.ok else "未全部完成：" + "，".join(parts) + "。")
     if not report.ok:

@@ -9,15 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+LEVEL_NAMES = {"error": "错误", "warning": "警告", "note": "提示"}
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One finding about a project file: an error stops the form, a warning does not."""
+    """One finding about a project file: an error stops the form; a warning (likely a
+    mistake) and a note (worth a look, such as a score formgen proposed) do not."""
 
     file: str
     line: int | None
     field: str
     message: str
-    is_error: bool = True
+    level: str = "error"  # error | warning | note
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

@@ -9,8 +9,9 @@ The subset of HTML that carries meaning:
 * ``<h1>`` is the title, ``<p class="subtitle">`` and ``<p class="note">`` lines above the grid;
 * one ``<table>`` whose ``<col style="width: N%">`` give the column widths;
 * ``<tr class="repeat">`` marks rows printed again at the top of each page;
-* ``<th>`` is a centered label, ``<td>`` a value, aligned by ``class="center"`` or
-  ``class="amount"`` (right, and ``data-amount`` holds the exact number);
+* ``<th>`` is a centered label, ``<td>`` a value, left-aligned unless ``class="center"``
+  or ``class="amount"`` (right); ``data-amount`` holds the exact number a cell shows, which
+  XLSX stores as a number;
 * ``rowspan``/``colspan`` are the merges; ``<p>`` inside a cell starts a paragraph.
 
 Values from a project file are data: autoescape is on and nothing a user writes is
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import scoring
 from .errors import FormgenError
 from .sheet import Cell, Heading, Sheet
 
@@ -36,6 +38,11 @@ BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 def money(amount: Decimal | None) -> str:
     """``3079000`` → ``3,079,000.00``; an amount left out stays an empty cell."""
     return "" if amount is None else f"{amount:,.2f}"
+
+
+def wan(yuan: Decimal | None) -> Decimal | None:
+    """元 → 万元 to the cent, as the 自评表 shows amounts."""
+    return None if yuan is None else scoring.wan_yuan(yuan)
 
 
 _P_TAG = re.compile(r"<p>(.*?)</p>", re.S)
@@ -89,7 +96,7 @@ class Layouts:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
-        self.environment.globals.update(money=money, paragraphs=paragraphs, hierarchy=hierarchy)
+        self.environment.globals.update(money=money, wan=wan, paragraphs=paragraphs, hierarchy=hierarchy)
 
     def stylesheet(self) -> str:
         """The CSS every form is printed with (``form.css``, overridable like the templates)."""
@@ -168,9 +175,9 @@ class _SheetReader(HTMLParser):
             while (self.row, self.col) in self.taken:
                 self.col += 1
             rowspan, colspan = int(a.get("rowspan", 1)), int(a.get("colspan", 1))
-            align = "center" if tag == "th" or "center" in classes else "left"
-            if "amount" in classes:
-                align = "right"
+            align = "right" if "amount" in classes else "left"
+            if tag == "th" or "center" in classes:
+                align = "center"
             amount = a.get("data-amount")
             self.cell = Cell(self.row, self.col, [""], rowspan, colspan, tag == "th", align,
                              Decimal(amount) if amount else None)

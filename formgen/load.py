@@ -61,9 +61,9 @@ class LoadedProject:
             return self.settings.origins[path[0]]
         return display_path(self.file), self.document.line_of(path)
 
-    def problem(self, path: tuple[str, ...], message: str, is_error: bool = True) -> Problem:
+    def problem(self, path: tuple[str, ...], message: str, level: str = "error") -> Problem:
         file, line = self.where(path)
-        return Problem(file, line, ".".join(path), message, is_error)
+        return Problem(file, line, ".".join(path), message, level)
 
 
 def read_settings(folder: Path, root: Path) -> Settings:
@@ -181,6 +181,8 @@ _MESSAGES = {
 
 def _problem(loaded: LoadedProject, error: dict) -> Problem:
     path = tuple(str(part) for part in error["loc"])
+    if error["input"] is None and error["type"] != "missing":
+        return loaded.problem(path, "不能为空，请填写")
     message = _MESSAGES.get(error["type"])
     if message is None:
         message = error["msg"].removeprefix("Value error, ")

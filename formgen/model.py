@@ -17,27 +17,42 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-CENT = Decimal("0.01")
+from . import scoring
+
+CENT = scoring.CENT
 
 
-def _money(value: object) -> Decimal | None:
-    """Exact amount from text such as ``3079000.10`` or ``3,079,000.10``."""
+def _decimal(value: object, what: str, example: str) -> Decimal | None:
+    """An exact non-negative number with at most two decimals, from text such as ``3,079,000.10``."""
     if value is None or value == "":
         return None
     if isinstance(value, Decimal):
         return value
     text = str(value).strip().replace(",", "")
     try:
-        amount = Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
-        raise PydanticCustomError("money", '应为金额（如 400000.00），实际为 "{value}"', {"value": value}) from None
-    if not amount.is_finite():
-        raise PydanticCustomError("money", '应为金额（如 400000.00），实际为 "{value}"', {"value": value})
-    if amount < 0:
-        raise PydanticCustomError("money", '金额不能为负数，实际为 "{value}"', {"value": value})
-    if amount != amount.quantize(CENT):
-        raise PydanticCustomError("money", '金额最多两位小数（分），实际为 "{value}"', {"value": value})
-    return amount
+        number = None
+    if number is None or not number.is_finite():
+        raise PydanticCustomError("number", '应为{what}（如 {example}），实际为 "{value}"',
+                                  {"what": what, "example": example, "value": value})
+    if number < 0:
+        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": value})
+    if number != number.quantize(CENT):
+        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
+    return number
+
+
+def _money(value: object) -> Decimal | None:
+    return _decimal(value, "金额", "400000.00")
+
+
+def _points(value: object) -> Decimal | None:
+    return _decimal(value, "分数", "10 或 8.68")
+
+
+def _percent(value: object) -> Decimal | None:
+    return _decimal(value, "百分数", "86.75")
 
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -104,7 +119,13 @@ def _target(value: object) -> str:
         value = value.get("指标值")
     if value is None or value == "":
         raise PydanticCustomError("target", "缺少指标值", {})
-    return _text(value).strip().translate(_FULL_WIDTH)
+    return _target_text(value)
+
+
+def _target_text(value: object) -> str | None:
+    """An 指标值 or 实际完成值 as written, full-width comparison signs read as ASCII."""
+    text = _text(value)
+    return None if text is None else text.strip().translate(_FULL_WIDTH)
 
 
 def _mapping(value: object) -> object:
@@ -113,11 +134,16 @@ def _mapping(value: object) -> object:
 
 
 Money = Annotated[Optional[Decimal], BeforeValidator(_money)]
+RequiredMoney = Annotated[Decimal, BeforeValidator(_money)]
+Points = Annotated[Optional[Decimal], BeforeValidator(_points)]
+RequiredPoints = Annotated[Decimal, BeforeValidator(_points)]
+Percent = Annotated[Optional[Decimal], BeforeValidator(_percent)]
 Date = Annotated[Optional[datetime.date], BeforeValidator(_date)]
 Year = Annotated[int, BeforeValidator(_year)]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
 RequiredText = Annotated[str, BeforeValidator(_text)]
 Target = Annotated[str, BeforeValidator(_target)]
+TargetText = Annotated[str, BeforeValidator(_target_text)]
 Level3 = Annotated[dict[str, Target], BeforeValidator(_mapping)]
 Level2 = Annotated[dict[str, Level3], BeforeValidator(_mapping)]
 IndicatorTree = Annotated[dict[str, Level2], BeforeValidator(_mapping)]
@@ -158,7 +184,134 @@ class Declaration(_Strict):
     indicators: IndicatorTree = Field(alias="绩效指标")
 
 
-FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration}
+class FundingLine(_Strict):
+    """One row of a 自评表's 项目资金, in 元; 执行率 is computed (a typed one is checked)."""
+
+    initial: RequiredMoney = Field(alias="年初预算数")
+    annual: RequiredMoney = Field(alias="全年预算数")
+    executed: RequiredMoney = Field(alias="全年执行数")
+    rate_given: Percent = Field(None, alias="执行率")
+
+    @property
+    def rate(self) -> Decimal:
+        return scoring.execution_rate(self.annual, self.executed)
+
+
+class FundingTotal(_Strict):
+    """年度资金总额 as a user may have typed it: every figure is checked against the computation."""
+
+    initial: Money = Field(None, alias="年初预算数")
+    annual: Money = Field(None, alias="全年预算数")
+    executed: Money = Field(None, alias="全年执行数")
+    rate_given: Percent = Field(None, alias="执行率")
+
+
+class SelfEvaluationFunding(_Strict):
+    """项目资金 of a 自评表: three rows in 元, their total computed column by column."""
+
+    appropriation: FundingLine = Field(alias="当年财政拨款")
+    carried_over: FundingLine = Field(alias="上年结转资金")
+    other: FundingLine = Field(alias="其他资金")
+    total_given: Optional[FundingTotal] = Field(None, alias="年度资金总额")
+
+    @property
+    def total(self) -> FundingLine:
+        parts = (self.appropriation, self.carried_over, self.other)
+        return FundingLine.model_construct(
+            initial=sum((p.initial for p in parts), Decimal(0)),
+            annual=sum((p.annual for p in parts), Decimal(0)),
+            executed=sum((p.executed for p in parts), Decimal(0)),
+            rate_given=None)
+
+    def rows(self) -> list[tuple[str, str, FundingLine]]:
+        """(label, field name, figures) of the four rows as printed, the total first."""
+        return [("年度资金总额", "年度资金总额", self.total),
+                ("其中：当年财政拨款", "当年财政拨款", self.appropriation),
+                ("上年结转资金", "上年结转资金", self.carried_over),
+                ("其他资金", "其他资金", self.other)]
+
+
+class Evaluation(_Strict):
+    """A 三级 indicator judged at year end: target, result, weight and score."""
+
+    target: TargetText = Field(alias="指标值")
+    actual: TargetText = Field(alias="实际完成值")
+    weight: RequiredPoints = Field(alias="分值")
+    score_given: Points = Field(None, alias="得分")
+    reason: Text = Field(None, alias="偏差原因分析及改进措施")
+
+    @property
+    def proposal(self) -> scoring.Proposal | None:
+        return None if self.score_given is not None else scoring.propose(self.target, self.actual, self.weight)
+
+    @property
+    def score(self) -> Decimal | None:
+        """The score printed: the one given, else the one proposed, else None (the officer must judge)."""
+        if self.score_given is not None:
+            return self.score_given
+        proposal = self.proposal
+        return proposal.score if proposal else None
+
+    @property
+    def met(self) -> bool | None:
+        return scoring.is_met(self.target, self.actual)
+
+
+class Goals(_Strict):
+    expected: Text = Field(None, alias="预期目标")
+    achieved: Text = Field(None, alias="实际完成情况")
+
+
+EvaluationLevel3 = Annotated[dict[str, Evaluation], BeforeValidator(_mapping)]
+EvaluationLevel2 = Annotated[dict[str, EvaluationLevel3], BeforeValidator(_mapping)]
+EvaluationTree = Annotated[dict[str, EvaluationLevel2], BeforeValidator(_mapping)]
+
+
+class SelfEvaluation(_Strict):
+    """财政项目支出绩效自评表: the year-end self-evaluation, its figures computed to the cent."""
+
+    form: Literal["自评表"] = Field(alias="表单")
+    year: Year = Field(alias="年度")
+    name: RequiredText = Field(alias="项目名称")
+    department: Text = Field(None, alias="主管部门")
+    implementer: Text = Field(None, alias="实施单位")
+    funding: SelfEvaluationFunding = Field(alias="项目资金")
+    budget_weight: RequiredPoints = Field(Decimal(10), alias="预算执行分值")
+    budget_score_given: Points = Field(None, alias="预算执行得分")
+    goals: Goals = Field(default_factory=Goals, alias="年度总体目标")
+    indicators: EvaluationTree = Field(alias="绩效指标")
+    total_given: Points = Field(None, alias="总分")
+    grade_given: Text = Field(None, alias="评分等级")
+
+    def evaluations(self):
+        """(一级, 二级, 三级, Evaluation) of every indicator, in the order written."""
+        for level1, groups in self.indicators.items():
+            for level2, items in groups.items():
+                for name, item in items.items():
+                    yield level1, level2, name, item
+
+    @property
+    def budget_score(self) -> Decimal:
+        return scoring.budget_score(self.budget_weight, self.funding.total.rate)
+
+    @property
+    def total_weight(self) -> Decimal:
+        return self.budget_weight + sum((e.weight for *_, e in self.evaluations()), Decimal(0))
+
+    @property
+    def total_score(self) -> Decimal | None:
+        scores = [e.score for *_, e in self.evaluations()]
+        if any(score is None for score in scores):
+            return None
+        return self.budget_score + sum(scores, Decimal(0))
+
+    @property
+    def grade(self) -> str | None:
+        total = self.total_score
+        return None if total is None else scoring.grade(total)
+
+
+FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration, "自评表": SelfEvaluation}
 
 # Keys a formgen.yaml may set for every project below it, besides workspace settings.
 INHERITABLE_FIELDS = ("表单", "年度", "主管部门", "实施单位", "项目性质", "项目类别",

@@ -6,11 +6,12 @@ between fields, the mistakes officers make when they retype a form by hand.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .errors import Problem
-from .model import Declaration
+from . import scoring
+from .model import Declaration, SelfEvaluation
+from .targets import looks_numeric, parse_target
 
 # The indicator catalogue of each layout year: 一级 → its 二级 names.
 _BENEFITS = ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标")
@@ -43,6 +44,10 @@ def check(loaded) -> list[Problem]:
     if isinstance(project, Declaration):
         problems += _funding_sums(loaded, project)
         problems += _dates(loaded, project)
+    else:
+        problems += _evaluation_funding(loaded, project)
+        problems += _evaluation_scores(loaded, project)
+        problems += _evaluation_totals(loaded, project)
     problems += _indicator_tree(loaded, project.indicators, project.year)
     problems += _indicator_values(loaded, project.indicators)
     return sorted(problems, key=lambda p: not p.is_error)
@@ -97,41 +102,104 @@ def _indicator_tree(loaded, tree: dict, year: int) -> list[Problem]:
         if level1 not in catalogue:
             problems.append(loaded.problem(
                 root + (level1,),
-                f"{year} 年度的一级指标通常为 {'、'.join(catalogue)}，请确认 {level1} 无误", is_error=False))
+                f"{year} 年度的一级指标通常为 {'、'.join(catalogue)}，请确认 {level1} 无误", level="warning"))
             continue
         for level2 in groups:
             if level2 not in catalogue[level1]:
                 problems.append(loaded.problem(
                     root + (level1, level2),
                     f"{level1} 下的二级指标通常为 {'、'.join(catalogue[level1])}，请确认 {level2} 无误",
-                    is_error=False))
+                    level="warning"))
     return problems
-
-
-# A target is a comparison and a number with an optional unit: `≥3.00(人)`, `=100(%)`, `120`.
-_NUMERIC_TARGET = re.compile(r"^(?P<op>[≥≤><=]|>=|<=)?\s*(?P<number>[+-]?\d[\d,]*(\.\d+)?)\s*(?P<unit>\(.*\)|（.*）|%|[^\d\s.,()（）][^()（）]*)?$")
-_LOOKS_NUMERIC = re.compile(r"^([≥≤><=]|[+-]?\d)")
-
-
-def parse_target(text: str) -> tuple[str, Decimal, str] | None:
-    """Comparison, number and unit of a numeric target, or None for a word such as ``及时``."""
-    match = _NUMERIC_TARGET.match(text.strip())
-    if not match:
-        return None
-    try:
-        number = Decimal(match.group("number").replace(",", ""))
-    except InvalidOperation:
-        return None
-    return match.group("op") or "=", number, (match.group("unit") or "").strip("()（）")
 
 
 def _indicator_values(loaded, tree: dict) -> list[Problem]:
     problems = []
     for level1, groups in tree.items():
         for level2, items in groups.items():
-            for name, value in items.items():
-                if _LOOKS_NUMERIC.match(value) and parse_target(value) is None:
+            for name, item in items.items():
+                value = item if isinstance(item, str) else item.target
+                if looks_numeric(value) and parse_target(value) is None:
                     problems.append(loaded.problem(
                         ("绩效指标", level1, level2, name),
-                        f'指标值 "{value}" 像数值但无法读出，应如 ≥3.00(人)、=100(%)', is_error=False))
+                        f'指标值 "{value}" 像数值但无法读出，应如 ≥3.00(人)、=100(%)', level="warning"))
+    return problems
+
+
+# The usual weights of the 一级 indicators in a 自评表 (成本指标 counts with 产出指标).
+USUAL_WEIGHTS = {"产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)}
+_WEIGHT_GROUP = {"成本指标": "产出指标"}
+_WEIGHT_TOLERANCE = Decimal(10)
+
+
+def _mismatch(loaded, path, name: str, given, computed) -> list[Problem]:
+    """An error when a figure the user typed differs from the computed one, showing both."""
+    if given is None or given == computed:
+        return []
+    return [loaded.problem(path, f"{name} 填写为 {given}，按规则计算应为 {computed}（此项由 formgen 计算，可删去不填）")]
+
+
+def _evaluation_funding(loaded, project: SelfEvaluation) -> list[Problem]:
+    problems = []
+    for label, key, line in project.funding.rows():
+        path = ("项目资金", key)
+        if line.annual == 0 and line.executed > 0:
+            problems.append(loaded.problem(path + ("全年执行数",), f"{label} 全年预算数为 0，全年执行数却为 {_yuan(line.executed)}"))
+        problems += _mismatch(loaded, path + ("执行率",), f"{label} 执行率", line.rate_given, line.rate)
+    typed = project.funding.total_given
+    if typed is not None:
+        total = project.funding.total
+        for attribute, name in (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数")):
+            problems += _mismatch(loaded, ("项目资金", "年度资金总额", name), f"年度资金总额 {name}",
+                                  getattr(typed, attribute), getattr(total, attribute))
+        problems += _mismatch(loaded, ("项目资金", "年度资金总额", "执行率"), "年度资金总额 执行率", typed.rate_given, total.rate)
+    problems += _mismatch(loaded, ("预算执行得分",), "预算执行得分", project.budget_score_given, project.budget_score)
+    return problems
+
+
+def _evaluation_scores(loaded, project: SelfEvaluation) -> list[Problem]:
+    problems = []
+    for level1, level2, name, item in project.evaluations():
+        path = ("绩效指标", level1, level2, name)
+        if item.score_given is not None and item.score_given > item.weight:
+            problems.append(loaded.problem(path + ("得分",), f"得分 {item.score_given} 超过分值 {item.weight}"))
+        elif item.score_given is not None and not scoring.score_in_band(item.actual, item.weight, item.score_given):
+            problems.append(loaded.problem(
+                path + ("得分",), f"“{scoring.verdict(item.actual)}” 的得分通常在分值的 {_band(item.actual)}，"
+                                 f"现为 {item.score_given}/{item.weight}", level="warning"))
+        if item.score_given is None:
+            proposal = item.proposal
+            if proposal is None:
+                why = (f"“{scoring.verdict(item.actual)}” 须由评价人判断得分" if scoring.verdict(item.actual)
+                       else f"无法比较 指标值 {item.target} 与 实际完成值 {item.actual}")
+                problems.append(loaded.problem(path + ("得分",), f"{why}，请填写得分"))
+            else:
+                problems.append(loaded.problem(
+                    path + ("得分",), f"未填写得分，{proposal.reason}建议 {proposal.score:.2f} 分，请核对", level="note"))
+        if item.met is False and not item.reason:
+            problems.append(loaded.problem(path, "未达成指标，请填写 偏差原因分析及改进措施", level="warning"))
+    return problems
+
+
+def _band(actual: str) -> str:
+    low, high = scoring.VERDICT_BANDS[scoring.verdict(actual)]
+    return f"{low * 100:.0f}%–{high * 100:.0f}%"
+
+
+def _evaluation_totals(loaded, project: SelfEvaluation) -> list[Problem]:
+    problems = []
+    if project.total_weight != 100:
+        problems.append(loaded.problem(
+            ("绩效指标",), f"各指标分值之和加预算执行分值 {project.budget_weight} 为 {project.total_weight}，应为 100"))
+    weights: dict[str, Decimal] = {}
+    for level1, _, _, item in project.evaluations():
+        group = _WEIGHT_GROUP.get(level1, level1)
+        weights[group] = weights.get(group, Decimal(0)) + item.weight
+    far = [f"{name} {weights.get(name, 0)}（通常 {usual}）" for name, usual in USUAL_WEIGHTS.items()
+           if abs(weights.get(name, Decimal(0)) - usual) > _WEIGHT_TOLERANCE]
+    if far:
+        problems.append(loaded.problem(("绩效指标",), "一级指标分值与常用权重相差较大：" + "，".join(far), level="note"))
+    if project.total_score is not None:
+        problems += _mismatch(loaded, ("总分",), "总分", project.total_given, project.total_score)
+        problems += _mismatch(loaded, ("评分等级",), "评分等级", project.grade_given, project.grade)
     return problems
