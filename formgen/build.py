@@ -131,7 +131,7 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
             files = []
             for fmt in formats or job.loaded.settings.formats:
                 target = job.output_stem.with_suffix(f".{fmt}")
-                _write_atomically(target, fmt, sheet, layout)
+                _write_form(target, fmt, sheet, layout)
                 files.append(target)
         except (FormgenError, OSError) as error:
             message = str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}"
@@ -163,17 +163,27 @@ def _assign_outputs(jobs: list[Job], output: Path, report: Report) -> list[Job]:
     return kept
 
 
-def _write_atomically(target: Path, fmt: str, sheet, layout: Layouts) -> None:
+def write_atomically(target: Path, write) -> None:
+    """Call ``write(path)`` on a temporary file beside ``target``, then rename it into place:
+    a crash or Ctrl-C never leaves a half-written file where the last good one was."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        if fmt == "docx":
-            docx.write(sheet, temporary)
-        elif fmt == "xlsx":
-            xlsx.write(sheet, temporary)
-        else:
-            pdf.write([sheet], temporary, layout.stylesheet())
+        write(temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_text_atomically(target: Path, text: str) -> None:
+    write_atomically(target, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def _write_form(target: Path, fmt: str, sheet, layout: Layouts) -> None:
+    if fmt == "docx":
+        write_atomically(target, lambda path: docx.write(sheet, path))
+    elif fmt == "xlsx":
+        write_atomically(target, lambda path: xlsx.write(sheet, path))
+    else:
+        write_atomically(target, lambda path: pdf.write([sheet], path, layout.stylesheet()))
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from . import build as building
+from .build import write_text_atomically
 from .errors import LEVEL_NAMES, FormgenError
 from .load import FORMATS, display_path
+from .newform import self_evaluation_text
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -52,6 +54,29 @@ def check(paths: tuple[Path, ...]) -> None:
     """只检查 PATHS 下的项目文件，不写任何文件。"""
     report = _run(lambda: building.check(list(paths) or [Path(".")]))
     _summarise(report, f"检查通过 {len(report.done)} 个项目")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["自评表"]))
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="上一年度的申报表项目文件。")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="要写出的自评表项目文件。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+def new(kind: str, source: Path, output: Path, force: bool) -> None:
+    """由上一年度的申报表生成自评表草稿（KIND 目前为 自评表）。"""
+    if output.exists() and not force:
+        click.echo(f"错误：{display_path(output)} 已存在；如要覆盖请加 --force", err=True)
+        raise SystemExit(1)
+    report = _run(lambda: building.check([source]))
+    if not report.ok:
+        _summarise(report, "未生成")
+    declarations = [job.loaded for job in report.done if job.loaded.project.form == "申报表"]
+    if len(declarations) != len(report.done) or not declarations:
+        click.echo(f"错误：{display_path(source)} 中应为申报表", err=True)
+        raise SystemExit(1)
+    text = "---\n".join(self_evaluation_text(loaded.project, display_path(source)) for loaded in declarations)
+    write_text_atomically(output, text)
+    click.echo(f"已生成 {display_path(output)}：请填写标有「待填写」的字段，然后运行 formgen check {display_path(output)}")
 
 
 def _run(action):

@@ -16,11 +16,12 @@ def jobs(report):
     return [(job, Layouts().sheet(job.loaded.project)) for job in report.done]
 
 
-def job_named(report, name):
-    return next((job, sheet) for job, sheet in jobs(report) if job.loaded.project.name == name)
+def job_named(report, name, form="申报表"):
+    return next((job, sheet) for job, sheet in jobs(report)
+                if job.loaded.project.name == name and job.loaded.project.form == form)
 
 
-LONG_FORM = "城管执法社会宣传"  # runs over three pages
+LONG_FORM = "城管执法社会宣传"  # runs over three pages (the 申报表; its 自评表 over four)
 SHORT_FORM = "课题研究"
 
 
@@ -97,7 +98,8 @@ def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
                 assert re.sub(r"\s+", "", para) in text, (path.name, para)
         assert any("SerifCJK" in name.replace("-", "") or "SimSun" in name for name in pdf_fonts(path)), pdf_fonts(path)
         page = PdfReader(path).pages[0]
-        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+        size = (595, 842) if sheet.orientation == "portrait" else (842, 595)
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
 
 
 def test_pdf_repeats_the_indicator_header_on_each_page(fidelity_build):
@@ -121,3 +123,25 @@ def test_title_is_bold(fidelity_build, fmt):
         assert openpyxl.load_workbook(path).active["A1"].font.b
     else:
         assert any("Bold" in name for name in pdf_fonts(path))
+
+
+def test_self_evaluation_is_landscape_in_every_format(fidelity_build):
+    import docx
+
+    job, sheet = job_named(fidelity_build, "行政复议受理和行政诉讼应诉工作", "自评表")
+    assert sheet.orientation == "landscape"
+    section = docx.Document(job.output_stem.with_suffix(".docx")).sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
+    assert openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active.page_setup.orientation == "landscape"
+    page = PdfReader(job.output_stem.with_suffix(".pdf")).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
+    text = pdf_text(job.output_stem.with_suffix(".pdf"))
+    assert "总分100.0094.68" in text and "评分等级优" in text
+
+
+def test_long_self_evaluation_repeats_its_header(fidelity_build):
+    job, _ = job_named(fidelity_build, LONG_FORM, "自评表")
+    pages = [page.extract_text() for page in PdfReader(job.output_stem.with_suffix(".pdf")).pages]
+    first = next(i for i, text in enumerate(pages) if "偏差原因分析及改进措施" in text)
+    assert len(pages) - first >= 3  # the indicator table runs over several pages…
+    assert all("偏差原因分析及改进措施" in text for text in pages[first:])  # …each with its header

@@ -1,30 +1,51 @@
-"""Every seed 申报表 is a sample project that loads without a problem."""
-
-from conftest import SAMPLES
+"""Every seed form is a sample project that builds, and the 自评表 figures equal the printed ones."""
 
 from formgen.build import check
 from formgen.layout import Layouts
+from conftest import SAMPLES
+
+REPORT = check([SAMPLES])
 
 
-def test_all_46_declarations_load_cleanly():
-    report = check([SAMPLES])
-    assert report.failed == []
-    assert report.warnings == []
-    declarations = [job for job in report.done if job.loaded.project.form == "申报表"]
+def forms(kind):
+    return [job.loaded for job in REPORT.done if job.loaded.project.form == kind]
+
+
+def test_every_sample_loads_without_error():
+    assert REPORT.failed == []
+
+
+def test_all_46_declarations_load_without_warnings():
+    declarations = forms("申报表")
     assert len(declarations) == 46
-    assert {job.loaded.project.year for job in declarations} == {2023, 2024}
+    assert {loaded.project.year for loaded in declarations} == {2023, 2024}
+    assert [w for loaded in declarations for w in loaded.warnings] == []
+
+
+def test_all_15_self_evaluations_compute_the_printed_figures():
+    # Each sample carries the figures printed on its form (预算执行得分, 总分, 评分等级 and
+    # the total 执行率); loading checks every one against formgen's computation, so a sample
+    # that loads without error computes exactly what was printed.
+    evaluations = forms("自评表")
+    assert len(evaluations) == 15
+    for loaded in evaluations:
+        project = loaded.project
+        assert project.total_given is not None and project.total_given == project.total_score, loaded.file
+        assert project.grade_given == project.grade, loaded.file
+        assert project.budget_score_given == project.budget_score, loaded.file
+        assert project.funding.total_given.rate_given == project.funding.total.rate, loaded.file
+        assert not any(p.is_error for p in loaded.warnings)
 
 
 def test_every_sample_lays_out_to_a_full_grid():
     layouts = Layouts()
-    for job in check([SAMPLES]).done:
+    for job in REPORT.done:
         sheet = layouts.sheet(job.loaded.project)
         slots = sorted((r2, c2) for r, c, rs, cs, _ in sheet.grid() for r2 in range(r, r + rs) for c2 in range(c, c + cs))
         assert slots == [(r, c) for r in range(sheet.row_count) for c in range(sheet.column_count)], job.loaded.file
 
 
-def test_2024_samples_put_cost_indicators_first():
-    for job in check([SAMPLES]).done:
-        project = job.loaded.project
-        if project.year == 2024:
-            assert list(project.indicators)[0] == "成本指标", job.loaded.file
+def test_2024_declarations_put_cost_indicators_first():
+    for loaded in forms("申报表"):
+        if loaded.project.year == 2024:
+            assert list(loaded.project.indicators)[0] == "成本指标", loaded.file

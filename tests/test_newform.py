@@ -1,0 +1,84 @@
+"""``formgen new 自评表 --from``: a draft from each 2023 申报表 that is valid once filled."""
+
+import re
+from decimal import Decimal
+
+from click.testing import CliRunner
+
+from formgen.build import check
+from formgen.cli import main
+from formgen.newform import scalar, suggested_weights
+from conftest import SAMPLES
+
+
+def fill(text: str) -> str:
+    """What the officer types into the draft: spending, results and the achieved goals."""
+    text = re.sub(r"(年初预算数|全年预算数|全年执行数):  # 待填写", r"\1: 0", text)
+    text = re.sub(r"实际完成值:  # 待填写", "实际完成值: 达成指标", text)
+    return text.replace("实际完成情况:  # 待填写", "实际完成情况: 全部完成。")
+
+
+def test_draft_from_every_2023_declaration_is_valid_once_filled(workspace):
+    declarations = [job.loaded for job in check([SAMPLES]).done
+                    if job.loaded.project.form == "申报表" and job.loaded.project.year == 2023]
+    assert len(declarations) == 42
+    runner = CliRunner()
+    for index, loaded in enumerate(declarations):
+        draft = workspace.root / f"{index}.yaml"
+        result = runner.invoke(main, ["new", "自评表", "--from", str(loaded.file), "-o", str(draft)])
+        assert result.exit_code == 0, result.output
+        text = draft.read_text(encoding="utf-8")
+        assert "待填写" in text
+        unfilled = check([draft])
+        assert unfilled.failed, "an unfilled draft must not pass"
+        draft.write_text(fill(text), encoding="utf-8")
+        report = check([draft])
+        assert report.failed == [], (loaded.file, report.failed)
+        [job] = report.done
+        evaluation, declaration = job.loaded.project, loaded.project
+        assert evaluation.year == declaration.year + 1 and evaluation.name == declaration.name
+        assert evaluation.implementer == declaration.implementer
+        carried = declaration.funding.annual_appropriation
+        assert evaluation.funding.appropriation.initial == (Decimal(0) if carried is None else carried)
+        assert evaluation.goals.expected == declaration.annual_goal
+        assert {(l1, l2, n): e.target for l1, l2, n, e in evaluation.evaluations()} == {
+            (l1, l2, n): t for l1, g in declaration.indicators.items() for l2, items in g.items() for n, t in items.items()}
+        assert evaluation.total_weight == 100
+
+
+def test_existing_output_is_not_overwritten(workspace):
+    source = SAMPLES / "上海市城市管理行政执法局-2023" / "课题研究.yaml"
+    workspace.write("草稿.yaml", "别动我\n")
+    result = CliRunner().invoke(main, ["new", "自评表", "--from", str(source), "-o", "草稿.yaml"])
+    assert result.exit_code == 1 and "已存在" in result.output
+    assert (workspace.root / "草稿.yaml").read_text(encoding="utf-8") == "别动我\n"
+
+
+def test_from_a_self_evaluation_is_refused(workspace):
+    source = SAMPLES / "上海市城市管理行政执法局-2024" / "课题研究-自评.yaml"
+    result = CliRunner().invoke(main, ["new", "自评表", "--from", str(source), "-o", "x.yaml"])
+    assert result.exit_code == 1 and "应为申报表" in result.output
+    assert not (workspace.root / "x.yaml").exists()
+
+
+def test_suggested_weights_follow_the_usual_split():
+    tree = {"成本指标": {"经济成本指标": {"a": "≤1"}}, "产出指标": {"数量指标": {"b": "1", "c": "2"}},
+            "效益指标": {"社会效益指标": {"d": "提升"}, "可持续影响指标": {"e": "健全", "f": "健全"}},
+            "满意度指标": {"服务对象满意度指标": {"g": "≥90(%)"}}}
+    weights = suggested_weights(tree)
+    assert sum(weights.values()) == Decimal(90)
+    assert weights["成本指标", "经济成本指标", "a"] + weights["产出指标", "数量指标", "b"] + weights["产出指标", "数量指标", "c"] == 50
+    assert weights["满意度指标", "服务对象满意度指标", "g"] == 10
+    assert weights["效益指标", "社会效益指标", "d"] == Decimal("10.00")
+
+
+def test_suggested_weights_when_a_level_is_missing():
+    weights = suggested_weights({"产出指标": {"数量指标": {"a": "1"}}, "效益指标": {"社会效益指标": {"b": "1"}}})
+    assert weights["产出指标", "数量指标", "a"] == Decimal("56.25") and sum(weights.values()) == 90
+
+
+def test_scalar_quotes_only_when_yaml_would_misread():
+    assert scalar("≥2(人)") == "≥2(人)"
+    assert scalar(">4(次)") == '">4(次)"'
+    assert scalar("120") == '"120"'
+    assert scalar("a: b") == '"a: b"'
