@@ -1,62 +1,39 @@
-"""A workspace → its forms on disk.
+"""A workspace → its forms and its 汇总表 on disk, rebuilding only what changed.
 
-``collect`` finds and loads every project under the given paths; ``build`` writes
-each valid project in each requested format. A bad project never stops the
-others: its problems are reported in the result, and the caller decides the exit
-code. Every file is written to a temporary name and renamed into place, so an
-interrupted build never leaves a half-written form where a good one was.
+A build runs in four steps:
+
+1. ``sources.discover`` finds the project files and fingerprints their inputs;
+2. a file whose fingerprint equals the one recorded by the last build, and whose
+   outputs are all still there, is not even read again; the others are loaded and
+   checked, and every valid project is rendered, in parallel across the cores;
+3. each folder whose ``formgen.yaml`` names a 汇总表 gets it rebuilt when any of its
+   forms, their order or its title changed;
+4. outputs the last build wrote that no project claims any more (a project deleted
+   or renamed) are removed, and the record of this build is saved.
+
+A bad project never stops the others. Every file is written to a temporary name
+and renamed into place, so an interrupted build leaves no half-written form, and
+the next build redoes whatever the interrupted one did not record.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FormgenError, Problem, ProjectError
-from .layout import Layouts
-from .load import (
-    SETTINGS_FILE,
-    LoadedProject,
-    Settings,
-    display_path,
-    load_file,
-    read_settings,
-)
-from .writers import docx, pdf, xlsx
+from .load import LoadedProject, Settings, display_path, load_file
+from .sources import Source, discover, formgen_version
 
-TEMPLATES_FOLDER = "templates"
+STATE_FILE = ".formgen-state.json"
 _FORBIDDEN_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-@dataclass
-class Job:
-    """A loaded project and the files it is to be written to (folder + stem, without suffix)."""
-
-    loaded: LoadedProject
-    root: Path
-    output_stem: Path | None = None
-
-
-@dataclass
-class Report:
-    """What a build or a check did: the projects done, the problems found, and how long it took."""
-
-    done: list[Job] = field(default_factory=list)
-    failed: list[list[Problem]] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [w for job in self.done for w in job.loaded.warnings]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 def output_file_stem(name: str) -> str:
@@ -65,102 +42,197 @@ def output_file_stem(name: str) -> str:
     return stem or "未命名项目"
 
 
-def project_files(root: Path) -> list[Path]:
-    """The project files of a workspace, in a stable order; templates and settings are not projects."""
-    if root.is_file():
-        return [root]
-    files = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if path.suffix not in (".yaml", ".yml") or path.name == SETTINGS_FILE:
-            continue
-        if relative.parts[0] == TEMPLATES_FOLDER or any(part.startswith(".") for part in relative.parts):
-            continue
-        files.append(path)
-    return files
+@dataclass
+class Form:
+    """One project of the build: where it comes from, where it goes, and how it went."""
+
+    source: Source
+    index: int  # which document of its file
+    name: str
+    kind: str  # 申报表 | 自评表
+    stem: Path  # output path without suffix
+    warnings: list[Problem] = field(default_factory=list)
+    loaded: LoadedProject | None = None  # None when reused from the last build unread
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return display_path(self.stem)
 
 
-def collect(paths: list[Path], report: Report) -> list[Job]:
-    """Load every project under ``paths``; failures go to ``report.failed``."""
-    jobs = []
-    for given in paths:
-        if not given.exists():
-            report.failed.append([Problem(display_path(given), None, "", "路径不存在")])
-            continue
-        root = given if given.is_dir() else given.parent
-        settings_of: dict[Path, Settings | ProjectError] = {}  # formgen.yaml is read once a folder
-        for file in project_files(given):
-            if file.parent not in settings_of:
-                try:
-                    settings_of[file.parent] = read_settings(file.parent, root)
-                except ProjectError as error:
-                    settings_of[file.parent] = error
-            settings = settings_of[file.parent]
-            if isinstance(settings, ProjectError):
-                report.failed.append(settings.problems)
-                continue
-            for result in load_file(file, settings):
-                if isinstance(result, ProjectError):
-                    report.failed.append(result.problems)
-                else:
-                    jobs.append(Job(result, root))
-    return jobs
+@dataclass
+class Report:
+    """What a build or a check did: forms built, forms unchanged, problems, and time taken."""
+
+    built: list[Form] = field(default_factory=list)
+    unchanged: list[Form] = field(default_factory=list)
+    failed: list[list[Problem]] = field(default_factory=list)
+    compilations: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> list[Form]:
+        return self.built + self.unchanged
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Warnings and notes of every form that was built or is unchanged."""
+        return [w for form in self.done for w in form.warnings]
+
+    @property
+    def written(self) -> list[Path]:
+        return [f for form in self.built for f in form.files] + self.compilations
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
 
 
 def check(paths: list[Path]) -> Report:
-    """Load and validate, writing nothing."""
+    """Load and validate every project, writing nothing."""
     started = time.perf_counter()
     report = Report()
-    report.done = collect(paths, report)
+    sources, problems = discover(paths, None)
+    report.failed += problems
+    for source in sources:
+        report.unchanged += _load(source, Path("."), report)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None,
-          on_done=lambda job, files: None) -> Report:
-    """Write every valid project under ``paths`` into ``output``, mirroring the input folders."""
-    started = time.perf_counter()
-    report = Report()
-    jobs = _assign_outputs(collect(paths, report), output, report)
-    layouts: dict[Path, Layouts] = {}
-    for job in jobs:
-        project = job.loaded.project
-        try:
-            layout = layouts.setdefault(job.root, Layouts(job.root / TEMPLATES_FOLDER))
-            sheet = layout.sheet(project)
-            files = []
-            for fmt in formats or job.loaded.settings.formats:
-                target = job.output_stem.with_suffix(f".{fmt}")
-                _write_form(target, fmt, sheet, layout)
-                files.append(target)
-        except (FormgenError, OSError) as error:
-            message = str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}"
-            report.failed.append([job.loaded.problem((), message)])
+def _load(source: Source, output: Path, report: Report) -> list[Form]:
+    """The valid projects of one file as forms; its failures go to the report."""
+    if isinstance(source.settings, ProjectError):
+        report.failed.append(source.settings.problems)
+        return []
+    forms = []
+    for index, result in enumerate(load_file(source.file, source.settings)):
+        if isinstance(result, ProjectError):
+            report.failed.append(result.problems)
             continue
-        report.done.append(job)
-        report.written += files
-        on_done(job, files)
-    report.seconds = time.perf_counter() - started
+        project = result.project
+        folder = source.file.parent.relative_to(source.root)
+        forms.append(Form(source, index, project.name, project.form, output / folder / output_file_stem(project.name),
+                          result.warnings, result))
+    return forms
+
+
+def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None, jobs: int | None = None,
+          on_progress=lambda done, total, label: None) -> Report:
+    """Bring ``output`` up to date with the projects under ``paths``; see the module docstring."""
+    started = time.perf_counter()
+    output = output.absolute()  # the record of a build must not depend on the current folder
+    report = Report()
+    state = _State.read(output)
+    _remove_leftover_temporaries(output)
+    sources, problems = discover([p.absolute() for p in paths], formats)
+    report.failed += problems
+
+    pending: list[Form] = []
+    for source in sources:
+        reused = state.reuse(source)
+        if reused is not None:
+            report.unchanged += reused
+            continue
+        failures = len(report.failed)
+        pending += _load(source, output, report)
+        if len(report.failed) > failures:
+            state.failing.add(str(source.file))
+    pending = _without_collisions(pending, report.unchanged, report)
+
+    try:
+        _render_all(pending, formats, jobs, report, on_progress)
+        _compile_all(report, formats, state, output, jobs)
+    finally:
+        report.removed = state.save(report, output)
+        report.seconds = time.perf_counter() - started
     return report
 
 
-def _assign_outputs(jobs: list[Job], output: Path, report: Report) -> list[Job]:
-    """Give each project its output stem; two projects that would share one both fail."""
-    by_stem: dict[Path, list[Job]] = defaultdict(list)
-    for job in jobs:
-        folder = job.loaded.file.parent.relative_to(job.root)
-        job.output_stem = output / folder / output_file_stem(job.loaded.project.name)
-        by_stem[job.output_stem].append(job)
-    kept = []
+def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> list[Form]:
+    """Two projects that would write the same files: both fail, naming each other; nothing is written."""
+    by_stem: dict[Path, list[Form]] = defaultdict(list)
+    for form in unchanged + pending:
+        by_stem[form.stem].append(form)
+    clashing = {id(f) for same in by_stem.values() if len(same) > 1 for f in same}
     for stem, same in by_stem.items():
-        if len(same) == 1:
-            kept.append(same[0])
+        if len(same) < 2:
             continue
-        places = "、".join(f"{display_path(j.loaded.file)}:{j.loaded.document.line}" for j in same)
-        for job in same:
-            report.failed.append([job.loaded.problem(
-                ("项目名称",), f"与其他项目输出到同一文件 {display_path(stem)}.*（{places}），请改用不同的项目名称")])
-    return kept
+        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same)
+        for form in same:
+            file = display_path(form.source.file)
+            report.failed.append([Problem(file, None, "项目名称",
+                                          f"{form.name}：与其他项目输出到同一文件 {display_path(stem)}.*（{places}），请改用不同的项目名称")])
+    report.unchanged[:] = [f for f in unchanged if id(f) not in clashing]
+    return [f for f in pending if id(f) not in clashing]
+
+
+def _render_all(pending: list[Form], formats, jobs, report: Report, on_progress) -> None:
+    tasks = [(form.loaded.project, str(form.source.templates), str(form.stem), formats or form.source.settings.formats)
+             for form in pending]
+    for done, (form, outcome) in enumerate(_run_parallel(_render_task, tasks, pending, jobs), 1):
+        if isinstance(outcome, str):
+            report.failed.append([form.loaded.problem((), outcome)])
+        else:
+            form.files = [Path(p) for p in outcome]
+            report.built.append(form)
+        on_progress(done, len(pending), form.label)
+
+
+def _run_parallel(function, tasks: list, keys: list, jobs: int | None):
+    """Yield (key, outcome) as tasks finish: in this process for one task or one core, else in a pool."""
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        for key, task in zip(keys, tasks):
+            yield key, function(task)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        futures = {pool.submit(function, task): key for key, task in zip(keys, tasks)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+_LAYOUTS: dict[str, object] = {}  # one Layouts per templates folder, per process
+
+
+def _layouts(templates: str):
+    from .layout import Layouts
+
+    if templates not in _LAYOUTS:
+        _LAYOUTS[templates] = Layouts(Path(templates))
+    return _LAYOUTS[templates]
+
+
+def _render_task(task) -> list[str] | str:
+    """Render one project in every format; the written paths, or an error message."""
+    project, templates, stem, formats = task
+    try:
+        layout = _layouts(templates)
+        sheet = layout.sheet(project)
+        files = []
+        for fmt in formats:
+            target = Path(f"{stem}.{fmt}")
+            write_atomically(target, _writer(fmt, sheet, layout))
+            files.append(str(target))
+        return files
+    except (FormgenError, OSError) as error:
+        return str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}"
+
+
+def _writer(fmt: str, sheet, layout):
+    from .writers import docx, pdf, xlsx
+
+    return {
+        "docx": lambda path: docx.write(sheet, path),
+        "xlsx": lambda path: xlsx.write(sheet, path),
+        "pdf": lambda path: pdf.write([sheet], path, layout.stylesheet()),
+    }[fmt]
 
 
 def write_atomically(target: Path, write) -> None:
@@ -179,11 +251,170 @@ def write_text_atomically(target: Path, text: str) -> None:
     write_atomically(target, lambda path: path.write_text(text, encoding="utf-8"))
 
 
-def _write_form(target: Path, fmt: str, sheet, layout: Layouts) -> None:
-    if fmt == "docx":
-        write_atomically(target, lambda path: docx.write(sheet, path))
-    elif fmt == "xlsx":
-        write_atomically(target, lambda path: xlsx.write(sheet, path))
-    else:
-        write_atomically(target, lambda path: pdf.write([sheet], path, layout.stylesheet()))
+def _remove_leftover_temporaries(output: Path) -> None:
+    """Temporary files a killed build left behind (a rename never happened)."""
+    if output.is_dir():
+        for path in output.rglob(".*.tmp"):
+            path.unlink(missing_ok=True)
 
+
+# --- the 汇总表 -------------------------------------------------------------------
+
+@dataclass
+class _Unit:
+    """The forms of one folder whose formgen.yaml names a 汇总表."""
+
+    title: str
+    folder: Path  # output folder
+    settings: Settings
+    forms: list[Form]
+
+    def ordered(self) -> list[Form]:
+        """The user's 顺序 first, then the others in file order."""
+        rank = {name: i for i, name in enumerate(self.settings.order)}
+        return sorted(self.forms, key=lambda f: (rank.get(f.name, len(rank)), str(f.source.file), f.index))
+
+    def fingerprint(self, formats) -> str:
+        parts = [formgen_version(), self.title, ",".join(formats)]
+        parts += [f"{f.source.fingerprint}:{f.index}" for f in self.ordered()]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _units(report: Report, output: Path) -> list[_Unit]:
+    units: dict[Path, _Unit] = {}
+    for form in report.done:
+        settings = form.source.settings
+        if settings.summary_title is None:
+            continue
+        folder = output / settings.summary_folder.relative_to(form.source.root)
+        unit = units.setdefault(folder, _Unit(settings.summary_title, folder, settings, []))
+        unit.forms.append(form)
+    return list(units.values())
+
+
+def _compile_all(report: Report, formats, state: "_State", output: Path, jobs) -> None:
+    tasks, units = [], []
+    for unit in _units(report, output):
+        unit_formats = formats or unit.settings.formats
+        fingerprint = unit.fingerprint(unit_formats)
+        stem = unit.folder / output_file_stem(unit.title)
+        files = [Path(f"{stem}.{fmt}") for fmt in unit_formats]
+        if any(unit.settings.summary_folder in Path(f).parents for f in state.failing):
+            # Never publish a compilation that silently lacks a failing form: keep the last one.
+            if str(stem) in state.previous_compilations:
+                state.compilations[str(stem)] = {**state.previous_compilations[str(stem)], "fingerprint": ""}
+            report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题",
+                                          f"{unit.title} 未更新：其中有项目出错，改正后会重新生成")])
+            continue
+        state.compilations[str(stem)] = {"fingerprint": fingerprint, "files": [str(f) for f in files]}
+        if state.previous_compilations.get(str(stem), {}).get("fingerprint") == fingerprint and all(
+                f.is_file() for f in files):
+            continue
+        members = []
+        for form in unit.ordered():
+            loaded = form.loaded or _reload(form)
+            members.append(_member(form, loaded, _layouts(str(form.source.templates))))
+        tasks.append((unit.title, members, str(stem), unit_formats, _layouts(str(unit.forms[0].source.templates)).stylesheet()))
+        units.append(unit)
+    for unit, outcome in _run_parallel(_compile_task, tasks, units, jobs):
+        if isinstance(outcome, str):
+            report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题", outcome)])
+            state.compilations.pop(str(unit.folder / output_file_stem(unit.title)), None)
+        else:
+            report.compilations += [Path(p) for p in outcome]
+
+
+def _reload(form: Form) -> LoadedProject:
+    return load_file(form.source.file, form.source.settings)[form.index]
+
+
+def _member(form: Form, loaded: LoadedProject, layout):
+    from .compilation import Member
+
+    pdf = f"{form.stem}.pdf"
+    return Member(layout.sheet(loaded.project), form.kind, loaded.project.headline_amount,
+                  pdf if Path(pdf).is_file() else None)
+
+
+def _compile_task(task) -> list[str] | str:
+    from . import compilation
+
+    title, members, stem, formats, css = task
+    writers = {"docx": lambda p: compilation.write_docx(title, members, p),
+               "xlsx": lambda p: compilation.write_xlsx(title, members, p),
+               "pdf": lambda p: compilation.write_pdf(title, members, p, css)}
+    try:
+        files = []
+        for fmt in formats:
+            if fmt == "pdf" and any(m.pdf is None for m in members):
+                continue  # the forms' own PDFs are the compilation's pages
+            write_atomically(Path(f"{stem}.{fmt}"), writers[fmt])
+            files.append(f"{stem}.{fmt}")
+        return files
+    except (FormgenError, OSError) as error:
+        return f"汇总表生成失败：{error}"
+
+
+# --- what the last build did ------------------------------------------------------
+
+class _State:
+    """The record of the last build, kept in the output folder: per source file its fingerprint
+    and the forms it gave (name, kind, output stem, files, warnings); per 汇总表 the same."""
+
+    def __init__(self, data: dict):
+        self.previous_sources: dict = data.get("sources", {})
+        self.previous_compilations: dict = data.get("compilations", {})
+        self.compilations: dict = {}
+        self.failing: set[str] = set()  # source files with a project that failed this build
+
+    @classmethod
+    def read(cls, output: Path) -> "_State":
+        try:
+            data = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls({})
+        return cls(data if data.get("version") == formgen_version() else {})
+
+    def reuse(self, source: Source) -> list[Form] | None:
+        """The forms of an unchanged file whose outputs all exist, without reading it; else None."""
+        record = self.previous_sources.get(str(source.file))
+        if not record or record["fingerprint"] != source.fingerprint:
+            return None
+        forms = []
+        for item in record["forms"]:
+            files = [Path(f) for f in item["files"]]
+            if not all(f.is_file() for f in files):
+                return None
+            warnings = [Problem(*w) for w in item["warnings"]]
+            forms.append(Form(source, item["index"], item["name"], item["kind"], Path(item["stem"]), warnings,
+                              None, files))
+        return forms
+
+    def save(self, report: Report, output: Path) -> list[Path]:
+        """Record this build and remove the outputs of the last one that nothing claims any more."""
+        sources: dict[str, dict] = {}
+        for form in report.done:
+            record = sources.setdefault(str(form.source.file), {"fingerprint": form.source.fingerprint, "forms": []})
+            record["forms"].append({
+                "index": form.index, "name": form.name, "kind": form.kind, "stem": str(form.stem),
+                "files": [str(f) for f in form.files],
+                "warnings": [[w.file, w.line, w.field, w.message, w.level] for w in form.warnings]})
+        for file in self.failing:  # a file that fails now keeps its last good outputs, to be redone
+            if file in self.previous_sources:
+                kept = sources.setdefault(file, {"forms": []})
+                kept["fingerprint"] = ""
+                kept["forms"] += [f for f in self.previous_sources[file]["forms"] if f not in kept["forms"]]
+        claimed = {f for r in sources.values() for item in r["forms"] for f in item["files"]}
+        claimed |= {f for c in self.compilations.values() for f in c["files"]}
+        previous = {f for r in self.previous_sources.values() for item in r["forms"] for f in item["files"]}
+        previous |= {f for c in self.previous_compilations.values() for f in c["files"]}
+        removed = []
+        for stale in sorted(previous - claimed):
+            path = Path(stale)
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        if sources or self.compilations or output.is_dir():
+            data = {"version": formgen_version(), "sources": sources, "compilations": self.compilations}
+            write_text_atomically(output / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
+        return removed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -31,21 +33,80 @@ def main() -> None:
     """formgen：由 YAML 项目文件生成财政项目支出绩效表单（DOCX、XLSX、PDF）。"""
 
 
+def _output_option(function):
+    return click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+                        help="输出目录，目录结构与输入相同。")(function)
+
+
+def _build_options(function):
+    function = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                            help="同时使用的进程数（默认：全部 CPU 核）。")(function)
+    function = click.option("-f", "--formats", callback=_formats, metavar="docx,xlsx,pdf",
+                            help="只生成这些格式（默认：formgen.yaml 中的 格式，否则全部）。")(function)
+    return _output_option(function)
+
+
 @main.command()
 @_PATHS
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
-              help="输出目录，目录结构与输入相同。")
-@click.option("-f", "--formats", callback=_formats, metavar="docx,xlsx,pdf",
-              help="只生成这些格式（默认：formgen.yaml 中的 格式，否则全部）。")
-def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None) -> None:
-    """生成 PATHS 下所有项目的表单（默认当前目录）。"""
+@_build_options
+def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None) -> None:
+    """生成 PATHS 下所有项目的表单和汇总表（默认当前目录），只重新生成有改动的。"""
+    report = _run(lambda: _build_with_progress(list(paths) or [Path(".")], output, formats, jobs))
+    _summarise(report, _built_text(report))
 
-    def done(job, files):
-        kinds = "、".join(f.suffix[1:] for f in files)
-        click.echo(f"已生成 {display_path(job.output_stem)}（{kinds}）")
 
-    report = _run(lambda: building.build(list(paths) or [Path(".")], output, formats, on_done=done))
-    _summarise(report, f"生成 {len(report.done)} 个表单（{len(report.written)} 个文件）")
+def _build_with_progress(paths, output, formats, jobs) -> building.Report:
+    """A progress bar with the current project on a terminal; one line per form otherwise."""
+    if not sys.stdout.isatty():
+        return building.build(paths, output, formats, jobs,
+                              on_progress=lambda done, total, label: click.echo(f"已生成 {label}"))
+    bar = None
+    try:
+        def progress(done, total, label):
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label="生成中", item_show_func=lambda item: item)
+                bar.__enter__()
+            bar.update(1, label)
+
+        return building.build(paths, output, formats, jobs, on_progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _built_text(report: building.Report) -> str:
+    text = f"生成 {len(report.built)} 个表单"
+    if report.unchanged:
+        text += f"，未改动 {len(report.unchanged)} 个"
+    if report.compilations:
+        text += f"，汇总表 {len(report.compilations)} 个文件"
+    if report.removed:
+        text += f"，删除过时文件 {len(report.removed)} 个"
+    return text
+
+
+@main.command()
+@_PATHS
+@_build_options
+@click.option("--interval", type=float, default=0.5, show_default=True, help="检查改动的间隔（秒）。")
+def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None,
+          interval: float) -> None:
+    """先生成一次，然后每次保存项目文件、formgen.yaml 或模板时重新生成，直到按 Ctrl-C。"""
+    from .watch import watch as watch_loop
+
+    def rebuilt(report: building.Report) -> None:
+        for form in report.built:
+            click.echo(f"已生成 {form.label}")
+        for problem in report.warnings + [p for problems in report.failed for p in problems]:
+            click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} {_built_text(report)}，失败 {len(report.failed)} 个，"
+                   f"用时 {report.seconds:.1f} 秒。正在监视改动（Ctrl-C 结束）……")
+
+    try:
+        watch_loop(list(paths) or [Path(".")], output, formats, jobs, interval, rebuilt)
+    except KeyboardInterrupt:
+        click.echo("已停止监视。")
 
 
 @main.command()

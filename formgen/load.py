@@ -23,7 +23,7 @@ from .yamlread import Document, read_documents
 
 SETTINGS_FILE = "formgen.yaml"
 FORMATS = ("docx", "xlsx", "pdf")
-_WORKSPACE_KEYS = ("汇总表标题", "格式")
+_WORKSPACE_KEYS = ("汇总表标题", "顺序", "格式")
 
 
 def display_path(path: Path) -> str:
@@ -41,6 +41,8 @@ class Settings:
     defaults: dict[str, object] = field(default_factory=dict)
     origins: dict[str, tuple[str, int]] = field(default_factory=dict)
     summary_title: str | None = None
+    summary_folder: Path | None = None  # the folder whose formgen.yaml names the 汇总表
+    order: tuple[str, ...] = ()  # project names first in the 汇总表, in this order
     formats: tuple[str, ...] = FORMATS
     files: tuple[Path, ...] = ()
 
@@ -94,7 +96,15 @@ def _apply_settings_file(settings: Settings, path: Path) -> None:
             settings.defaults[key] = value
             settings.origins[key] = (name, line)
         elif key == "汇总表标题":
-            settings.summary_title = value
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(name, line, key, "应为文本，如 上海市某单位2023年度项目绩效目标汇总表"))
+            else:
+                settings.summary_title, settings.summary_folder = value.strip(), path.parent
+        elif key == "顺序":
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                problems.append(Problem(name, line, key, "应为项目名称的列表，如 [课题研究, 城管执法应急保障]"))
+            else:
+                settings.order = tuple(value)
         elif key == "格式":
             formats = _parse_formats(value)
             if formats is None:

@@ -183,6 +183,12 @@ class Declaration(_Strict):
     annual_goal: Text = Field(None, alias="年度总体目标")
     indicators: IndicatorTree = Field(alias="绩效指标")
 
+    @property
+    def headline_amount(self) -> Decimal | None:
+        """The 项目资金 a 汇总表 index lists: the year's 年度资金申请总额, else 项目资金总额 (元)."""
+        f = self.funding
+        return f.annual_total if f.annual_total is not None else f.total
+
 
 class FundingLine(_Strict):
     """One row of a 自评表's 项目资金, in 元; 执行率 is computed (a typed one is checked)."""
@@ -289,6 +295,11 @@ class SelfEvaluation(_Strict):
             for level2, items in groups.items():
                 for name, item in items.items():
                     yield level1, level2, name, item
+
+    @property
+    def headline_amount(self) -> Decimal:
+        """The 项目资金 a 汇总表 index lists: the year's 全年预算数 (元)."""
+        return self.funding.total.annual
 
     @property
     def budget_score(self) -> Decimal:

@@ -1,5 +1,7 @@
 """The command line as users run it: a batch with bad projects, check, formats, messages."""
 
+from pathlib import Path
+
 import openpyxl
 from click.testing import CliRunner
 from projects import DECLARATION, declaration, line_of
@@ -11,6 +13,11 @@ from formgen.layout import BUILTIN_TEMPLATES
 
 def run(*args):
     return CliRunner().invoke(main, list(args))
+
+
+def outputs(folder):
+    """Names of the files a build wrote into ``folder``, leaving out its hidden record."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def test_bad_projects_fail_alone_and_the_exit_code_says_so(workspace):
@@ -28,7 +35,7 @@ def test_bad_projects_fail_alone_and_the_exit_code_says_so(workspace):
         workspace.write(f"单位/{name}", text)
     result = run("build", "单位", "-o", "out")
     assert result.exit_code == 1
-    assert sorted(p.name for p in (workspace.root / "out").iterdir()) == ["课题研究.docx", "课题研究.pdf", "课题研究.xlsx"]
+    assert outputs(workspace.root / "out") == ["课题研究.docx", "课题研究.pdf", "课题研究.xlsx"]
     expected_lines = {
         "金额.yaml": f"单位/金额.yaml:{line_of(cases['金额.yaml'], '财政资金')}: 项目资金.财政资金:",
         "合计.yaml": f"单位/合计.yaml:{line_of(cases['合计.yaml'], '项目资金总额')}: 项目资金.项目资金总额:",
@@ -62,7 +69,7 @@ def test_formats_option_builds_only_those(workspace):
     workspace.write("a/项目.yaml", DECLARATION)
     result = run("build", "a", "-o", "out", "-f", "docx,xlsx")
     assert result.exit_code == 0, result.output
-    assert sorted(p.suffix for p in (workspace.root / "out").iterdir()) == [".docx", ".xlsx"]
+    assert sorted(Path(name).suffix for name in outputs(workspace.root / "out")) == [".docx", ".xlsx"]
     assert run("build", "a", "-f", "doc").exit_code == 2
 
 
@@ -70,7 +77,7 @@ def test_formats_default_from_formgen_yaml(workspace):
     workspace.write("a/formgen.yaml", "格式: [pdf]\n")
     workspace.write("a/项目.yaml", DECLARATION)
     assert run("build", "a", "-o", "out").exit_code == 0
-    assert [p.name for p in (workspace.root / "out").iterdir()] == ["课题研究.pdf"]
+    assert outputs(workspace.root / "out") == ["课题研究.pdf"]
 
 
 def test_output_tree_mirrors_input_and_names_are_safe(workspace):

@@ -27,7 +27,7 @@ SHORT_FORM = "课题研究"
 
 def test_docx_holds_the_layout_grid(fidelity_build):
     for job, sheet in jobs(fidelity_build):
-        path = job.output_stem.with_suffix(".docx")
+        path = job.stem.with_suffix(".docx")
         assert docx_grid(path) == sheet.grid(), path.name
         assert docx_headings(path) == [h.text for h in sheet.headings]
 
@@ -37,7 +37,7 @@ def test_docx_sets_east_asian_font_and_repeats_the_indicator_header(fidelity_bui
     from docx.oxml.ns import qn
 
     job, sheet = job_named(fidelity_build, SHORT_FORM)
-    document = docx.Document(job.output_stem.with_suffix(".docx"))
+    document = docx.Document(job.stem.with_suffix(".docx"))
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     assert defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "宋体"
     tables = document.element.body.findall(qn("w:tbl"))
@@ -50,13 +50,13 @@ def test_docx_sets_east_asian_font_and_repeats_the_indicator_header(fidelity_bui
 
 def test_xlsx_holds_the_layout_grid(fidelity_build):
     for job, sheet in jobs(fidelity_build):
-        path = job.output_stem.with_suffix(".xlsx")
+        path = job.stem.with_suffix(".xlsx")
         assert xlsx_grid(path, len(sheet.headings) + 1) == sheet.grid(), path.name
 
 
 def test_xlsx_stores_amounts_as_numbers_and_texts_as_text(fidelity_build):
     for job, sheet in jobs(fidelity_build):
-        ws = openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active
+        ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
         top = len(sheet.headings) + 1
         for cell in sheet.cells:
             written = ws.cell(row=top + cell.row, column=1 + cell.col)
@@ -70,7 +70,7 @@ def test_xlsx_stores_amounts_as_numbers_and_texts_as_text(fidelity_build):
 
 def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):
     job, sheet = job_named(fidelity_build, LONG_FORM)  # the long 城管执法社会宣传 form
-    ws = openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active
+    ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
     top = len(sheet.headings) + 1
     for cell in sheet.cells:  # each slot on the edge of a (merged) cell has that edge's border
         for r in range(cell.row, cell.row + cell.rowspan):
@@ -91,7 +91,7 @@ def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):
 
 def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
     for job, sheet in jobs(fidelity_build):
-        path = job.output_stem.with_suffix(".pdf")
+        path = job.stem.with_suffix(".pdf")
         text = pdf_text(path)
         for cell in sheet.cells:
             for para in cell.paragraphs:
@@ -104,7 +104,7 @@ def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
 
 def test_pdf_repeats_the_indicator_header_on_each_page(fidelity_build):
     job, sheet = job_named(fidelity_build, LONG_FORM)
-    reader = PdfReader(job.output_stem.with_suffix(".pdf"))
+    reader = PdfReader(job.stem.with_suffix(".pdf"))
     assert len(reader.pages) >= 2
     for page in reader.pages:
         assert "三级指标" in page.extract_text()
@@ -113,7 +113,7 @@ def test_pdf_repeats_the_indicator_header_on_each_page(fidelity_build):
 @pytest.mark.parametrize("fmt", ["docx", "xlsx", "pdf"])
 def test_title_is_bold(fidelity_build, fmt):
     job, _ = job_named(fidelity_build, SHORT_FORM)
-    path = job.output_stem.with_suffix(f".{fmt}")
+    path = job.stem.with_suffix(f".{fmt}")
     if fmt == "docx":
         import docx
 
@@ -130,18 +130,18 @@ def test_self_evaluation_is_landscape_in_every_format(fidelity_build):
 
     job, sheet = job_named(fidelity_build, "行政复议受理和行政诉讼应诉工作", "自评表")
     assert sheet.orientation == "landscape"
-    section = docx.Document(job.output_stem.with_suffix(".docx")).sections[0]
+    section = docx.Document(job.stem.with_suffix(".docx")).sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (297, 210)
-    assert openpyxl.load_workbook(job.output_stem.with_suffix(".xlsx")).active.page_setup.orientation == "landscape"
-    page = PdfReader(job.output_stem.with_suffix(".pdf")).pages[0]
+    assert openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active.page_setup.orientation == "landscape"
+    page = PdfReader(job.stem.with_suffix(".pdf")).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
-    text = pdf_text(job.output_stem.with_suffix(".pdf"))
+    text = pdf_text(job.stem.with_suffix(".pdf"))
     assert "总分100.0094.68" in text and "评分等级优" in text
 
 
 def test_long_self_evaluation_repeats_its_header(fidelity_build):
     job, _ = job_named(fidelity_build, LONG_FORM, "自评表")
-    pages = [page.extract_text() for page in PdfReader(job.output_stem.with_suffix(".pdf")).pages]
+    pages = [page.extract_text() for page in PdfReader(job.stem.with_suffix(".pdf")).pages]
     first = next(i for i, text in enumerate(pages) if "偏差原因分析及改进措施" in text)
     assert len(pages) - first >= 3  # the indicator table runs over several pages…
     assert all("偏差原因分析及改进措施" in text for text in pages[first:])  # …each with its header

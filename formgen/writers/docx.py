@@ -33,11 +33,17 @@ def new_document(sheet: Sheet):
     """An empty A4 document whose default font is 宋体 for both Latin and East Asian text."""
     document = Document()
     _set_fonts(document, float(sheet.font_size_pt))
-    _set_page(document.sections[0], sheet.orientation)
+    set_page(document.sections[0], sheet.orientation)
     body = document.element.body  # drop the template's empty first paragraph
     for paragraph in body.findall(qn("w:p")):
         body.remove(paragraph)
     return document
+
+
+def append_title(document, text: str) -> None:
+    """A compilation's title, alone on its first page."""
+    anchor = document.element.body.find(qn("w:sectPr"))
+    anchor.addprevious(_paragraph(text, "center", 22, bold=True, after_pt=0, before_pt=200))
 
 
 def append_sheet(document, sheet: Sheet) -> None:
@@ -73,7 +79,7 @@ def _set_fonts(document, size_pt: float) -> None:
     document.styles["Normal"].paragraph_format.space_after = Pt(0)
 
 
-def _set_page(section, orientation: str) -> None:
+def set_page(section, orientation: str) -> None:
     width, height = PAGE_SIZES_MM[orientation]
     section.orientation = WD_ORIENT.LANDSCAPE if orientation == "landscape" else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(width), Mm(height)
@@ -152,10 +158,11 @@ def _cell(cell: Cell, width: int, starts_here: bool, continues: bool):
     return tc
 
 
-def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: int = 0):
+def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: int = 0,
+               before_pt: int = 0):
     p = OxmlElement("w:p")
     properties = _child(p, "w:pPr")
-    _child(properties, "w:spacing", {"w:before": "0", "w:after": str(after_pt * 20)})
+    _child(properties, "w:spacing", {"w:before": str(before_pt * 20), "w:after": str(after_pt * 20)})
     _child(properties, "w:jc", {"w:val": align})
     if text:
         run = _child(p, "w:r")

@@ -30,7 +30,7 @@ REQUIRED_FONT = "Noto Serif CJK SC"
 _PRINT_CSS = """
 .open-top { border-top: none; } .open-bottom { border-bottom: none; }
 table.continued { margin-top: -0.75pt; }
-h1.cover { font-size: 20pt; margin-top: 60mm; break-after: page; }
+h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
 
 
@@ -53,11 +53,18 @@ class _Group:
     rows: list[list[_Segment]]
 
 
-def write(sheets: list[Sheet], path, css: str, cover_title: str | None = None) -> None:
+def write(sheets: list[Sheet], path, css: str) -> None:
     """Print one or more forms into one PDF, each starting on a new page."""
-    html = render_html(sheets, css, cover_title)
-    weasyprint = _weasyprint()
-    document = weasyprint.HTML(string=html).render(font_config=_font_config())
+    _print(render_html(sheets, css), path)
+
+
+def write_title_page(title: str, path, css: str) -> None:
+    """A page holding only a compilation's title."""
+    _print(render_html([], css, title), path)
+
+
+def _print(html: str, path) -> None:
+    document = _weasyprint().HTML(string=html).render(font_config=_font_config())
     document.write_pdf(path)
 
 

@@ -19,9 +19,16 @@ _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
 
 
-def sheet_title(name: str) -> str:
-    """A valid worksheet name: no ``[]:*?/\\``, at most 31 characters."""
-    return _SHEET_NAME_FORBIDDEN.sub("_", name).strip("'")[:31] or "表单"
+def sheet_title(name: str, taken: set[str] = frozenset()) -> str:
+    """A valid worksheet name: no ``[]:*?/\\``, at most 31 characters, not one of ``taken``
+    (compared as Excel does, ignoring case); a repeated name gets a ``(2)``, ``(3)``… suffix."""
+    base = _SHEET_NAME_FORBIDDEN.sub("_", name).strip("' ") or "表单"
+    title, number = base[:31], 2
+    lowered = {t.lower() for t in taken}
+    while title.lower() in lowered:
+        suffix = f"({number})"
+        title, number = base[: 31 - len(suffix)] + suffix, number + 1
+    return title
 
 
 def column_width_units(mm: float) -> float:
@@ -31,20 +38,20 @@ def column_width_units(mm: float) -> float:
 
 def write(sheet: Sheet, path) -> None:
     workbook = Workbook()
+    workbook.active.title = sheet_title(sheet.name)
     fill_worksheet(workbook.active, sheet)
     workbook.save(path)
 
 
 def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
     """Write one form into a worksheet: headings, merged grid, row heights, print setup."""
-    ws.title = sheet_title(sheet.name)
     columns = sheet.column_count
     for index, mm in enumerate(sheet.column_widths_mm(), start=1):
         ws.column_dimensions[get_column_letter(index)].width = column_width_units(mm)
 
     for row, heading in enumerate(sheet.headings, start=1):
         cell = ws.cell(row=row, column=1)
-        _set_text(cell, heading.text)
+        set_text(cell, heading.text)
         cell.font = Font(name=BODY_FONT, size=heading.size_pt, bold=heading.bold)
         cell.alignment = Alignment(horizontal=heading.align, vertical="center")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
@@ -59,7 +66,7 @@ def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
             target.value = item.amount
             target.number_format = MONEY_FORMAT
         elif item.paragraphs:
-            _set_text(target, item.text)
+            set_text(target, item.text)
         # Every slot of a merged range gets the border, or its edges print blank.
         for r in range(row, row + item.rowspan):
             for c in range(col, col + item.colspan):
@@ -76,7 +83,7 @@ def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
     _print_setup(ws, sheet, top)
 
 
-def _set_text(cell, text: str) -> None:
+def set_text(cell, text: str) -> None:
     # openpyxl turns a string starting with "=" into a formula; a form's text never is one.
     cell.value = text
     cell.data_type = "s"

@@ -1,0 +1,96 @@
+"""The project files of a workspace, what each inherits, and a fingerprint of all of it.
+
+A fingerprint is a hash of every input of a project's outputs: the file itself,
+the ``formgen.yaml`` files it inherits, the templates of its workspace, the formats
+asked for and formgen's version. The build compares fingerprints, not modification
+times, to decide what to render again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from .errors import Problem, ProjectError
+from .layout import BUILTIN_TEMPLATES
+from .load import SETTINGS_FILE, Settings, display_path, read_settings
+
+TEMPLATES_FOLDER = "templates"
+_WRITER_TEMPLATES = Path(__file__).parent / "writers"
+
+
+@dataclass
+class Source:
+    """One project file, the workspace root it was found under, and what it inherits."""
+
+    file: Path
+    root: Path
+    settings: Settings | ProjectError
+    fingerprint: str
+
+    @property
+    def templates(self) -> Path:
+        return self.root / TEMPLATES_FOLDER
+
+
+@cache
+def formgen_version() -> str:
+    try:
+        return version("formgen")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def project_files(root: Path) -> list[Path]:
+    """The project files of a workspace, in a stable order; templates and settings are not projects."""
+    if root.is_file():
+        return [root]
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.suffix not in (".yaml", ".yml") or path.name == SETTINGS_FILE:
+            continue
+        if relative.parts[0] == TEMPLATES_FOLDER or any(part.startswith(".") for part in relative.parts):
+            continue
+        files.append(path)
+    return files
+
+
+def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[Source], list[list[Problem]]]:
+    """Every project file under ``paths`` with its settings and fingerprint; missing paths are problems."""
+    sources, problems = [], []
+    for given in paths:
+        if not given.exists():
+            problems.append([Problem(display_path(given), None, "", "路径不存在")])
+            continue
+        root = given if given.is_dir() else given.parent
+        settings_of: dict[Path, Settings | ProjectError] = {}  # formgen.yaml is read once a folder
+        templates = _folder_digest((BUILTIN_TEMPLATES, _WRITER_TEMPLATES, root / TEMPLATES_FOLDER))
+        for file in project_files(given):
+            if file.parent not in settings_of:
+                try:
+                    settings_of[file.parent] = read_settings(file.parent, root)
+                except ProjectError as error:
+                    settings_of[file.parent] = error
+            settings = settings_of[file.parent]
+            inherited = settings.files if isinstance(settings, Settings) else ()
+            digest = hashlib.sha256()
+            for part in (formgen_version(), ",".join(formats or ()), templates):
+                digest.update(part.encode() + b"\0")
+            for path in (*inherited, file):
+                digest.update(path.read_bytes() + b"\0")
+            sources.append(Source(file, root, settings, digest.hexdigest()))
+    return sources, problems
+
+
+def _folder_digest(folders: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
