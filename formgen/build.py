@@ -139,10 +139,11 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
         pending += _load(source, output, report)
         if len(report.failed) > failures:
             state.failing.add(str(source.file))
-    pending = _without_collisions(pending, report.unchanged, report)
+    pending, clashing = _without_collisions(pending, report.unchanged, report)
+    state.failing |= {str(form.source.file) for form in clashing}
 
     try:
-        _render_all(pending, formats, jobs, report, on_progress)
+        _render_all(pending, formats, jobs, report, state, on_progress)
         _compile_all(report, formats, state, output, jobs)
     finally:
         report.removed = state.save(report, output)
@@ -150,8 +151,9 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     return report
 
 
-def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> list[Form]:
-    """Two projects that would write the same files: both fail, naming each other; nothing is written."""
+def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
+    """Two projects that would write the same files: both fail, naming each other, and nothing is
+    written. Returns the forms to render and the clashing ones."""
     by_stem: dict[Path, list[Form]] = defaultdict(list)
     for form in unchanged + pending:
         by_stem[form.stem].append(form)
@@ -164,16 +166,18 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
             file = display_path(form.source.file)
             report.failed.append([Problem(file, None, "项目名称",
                                           f"{form.name}：与其他项目输出到同一文件 {display_path(stem)}.*（{places}），请改用不同的项目名称")])
+    clashed = [f for f in unchanged + pending if id(f) in clashing]
     report.unchanged[:] = [f for f in unchanged if id(f) not in clashing]
-    return [f for f in pending if id(f) not in clashing]
+    return [f for f in pending if id(f) not in clashing], clashed
 
 
-def _render_all(pending: list[Form], formats, jobs, report: Report, on_progress) -> None:
+def _render_all(pending: list[Form], formats, jobs, report: Report, state: "_State", on_progress) -> None:
     tasks = [(form.loaded.project, str(form.source.templates), str(form.stem), formats or form.source.settings.formats)
              for form in pending]
     for done, (form, outcome) in enumerate(_run_parallel(_render_task, tasks, pending, jobs), 1):
         if isinstance(outcome, str):
             report.failed.append([form.loaded.problem((), outcome)])
+            state.failing.add(str(form.source.file))
         else:
             form.files = [Path(p) for p in outcome]
             report.built.append(form)

@@ -95,9 +95,9 @@ def write_pdf(title: str, members: list[Member], path, css: str) -> None:
     cover = io.BytesIO()
     pdf.write_title_page(title, cover, css)
     writer = PdfWriter()
-    writer.append(cover)
+    writer.append(cover, import_outline=False)
     for member in members:
-        writer.append(member.pdf, outline_item=member.sheet.name)
+        writer.append(member.pdf, outline_item=member.sheet.name, import_outline=False)
     writer.add_metadata({"/Title": title})
     with open(path, "wb") as file:
         writer.write(file)
