@@ -7,6 +7,7 @@ BIN = $(VENV)/bin
 
 setup: $(VENV)/.installed
 	@scripts/setup-system.sh
+	@$(BIN)/python -m formgen.fonts
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

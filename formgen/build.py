@@ -126,7 +126,8 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     report = Report()
     state = _State.read(output)
     _remove_leftover_temporaries(output)
-    sources, problems = discover([p.absolute() for p in paths], formats)
+    state.scope = [p.absolute() for p in paths]
+    sources, problems = discover(state.scope, formats)
     report.failed += problems
 
     pending: list[Form] = []
@@ -288,7 +289,7 @@ def _units(report: Report, output: Path) -> list[_Unit]:
     units: dict[Path, _Unit] = {}
     for form in report.done:
         settings = form.source.settings
-        if settings.summary_title is None:
+        if settings.summary_title is None or not form.source.whole_folder:
             continue
         folder = output / settings.summary_folder.relative_to(form.source.root)
         unit = units.setdefault(folder, _Unit(settings.summary_title, folder, settings, []))
@@ -310,7 +311,8 @@ def _compile_all(report: Report, formats, state: "_State", output: Path, jobs) -
             report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题",
                                           f"{unit.title} 未更新：其中有项目出错，改正后会重新生成")])
             continue
-        state.compilations[str(stem)] = {"fingerprint": fingerprint, "files": [str(f) for f in files]}
+        state.compilations[str(stem)] = {"fingerprint": fingerprint, "files": [str(f) for f in files],
+                                         "folder": str(unit.settings.summary_folder)}
         if state.previous_compilations.get(str(stem), {}).get("fingerprint") == fingerprint and all(
                 f.is_file() for f in files):
             continue
@@ -370,29 +372,37 @@ class _State:
         self.previous_compilations: dict = data.get("compilations", {})
         self.compilations: dict = {}
         self.failing: set[str] = set()  # source files with a project that failed this build
+        self.scope: list[Path] = []  # the paths this build was given: records outside them are kept
 
     @classmethod
     def read(cls, output: Path) -> "_State":
         try:
             data = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return cls({})
-        return cls(data if data.get("version") == formgen_version() else {})
+            data = {}
+        state = cls(data if data.get("version") == formgen_version() else {})
+        state.output = output
+        return state
 
     def reuse(self, source: Source) -> list[Form] | None:
         """The forms of an unchanged file whose outputs all exist, without reading it; else None."""
         record = self.previous_sources.get(str(source.file))
         if not record or record["fingerprint"] != source.fingerprint:
             return None
+        folder = self.output / source.file.parent.relative_to(source.root)
         forms = []
         for item in record["forms"]:
             files = [Path(f) for f in item["files"]]
-            if not all(f.is_file() for f in files):
+            if Path(item["stem"]).parent != folder or not all(f.is_file() for f in files):
                 return None
             warnings = [Problem(*w) for w in item["warnings"]]
             forms.append(Form(source, item["index"], item["name"], item["kind"], Path(item["stem"]), warnings,
                               None, files))
         return forms
+
+    def _in_scope(self, path: Path, folder: bool = False) -> bool:
+        """Whether this build covers ``path``: a file at or under a path given, a 汇总表 folder under a folder given."""
+        return any(path == given or given in path.parents for given in self.scope if given.is_dir() or not folder)
 
     def save(self, report: Report, output: Path) -> list[Path]:
         """Record this build and remove the outputs of the last one that nothing claims any more."""
@@ -403,6 +413,12 @@ class _State:
                 "index": form.index, "name": form.name, "kind": form.kind, "stem": str(form.stem),
                 "files": [str(f) for f in form.files],
                 "warnings": [[w.file, w.line, w.field, w.message, w.level] for w in form.warnings]})
+        for file, record in self.previous_sources.items():  # another build's business
+            if not self._in_scope(Path(file)):
+                sources[file] = record
+        for stem, record in self.previous_compilations.items():
+            if stem not in self.compilations and not self._in_scope(Path(record.get("folder", "/")), folder=True):
+                self.compilations[stem] = record
         for file in self.failing:  # a file that fails now keeps its last good outputs, to be redone
             if file in self.previous_sources:
                 kept = sources.setdefault(file, {"forms": []})

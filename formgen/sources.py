@@ -30,6 +30,7 @@ class Source:
     root: Path
     settings: Settings | ProjectError
     fingerprint: str
+    whole_folder: bool = True  # False when the file was named alone: it makes no 汇总表
 
     @property
     def templates(self) -> Path:
@@ -82,7 +83,7 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
                 digest.update(part.encode() + b"\0")
             for path in (*inherited, file):
                 digest.update(path.read_bytes() + b"\0")
-            sources.append(Source(file, root, settings, digest.hexdigest()))
+            sources.append(Source(file, root, settings, digest.hexdigest(), given.is_dir()))
     return sources, problems
 
 

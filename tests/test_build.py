@@ -243,3 +243,18 @@ def test_watch_rebuilds_after_a_save(workspace):
         stop.set()
         thread.join(timeout=20)
     assert not thread.is_alive()
+
+
+def test_building_one_file_leaves_the_rest_of_the_output_alone(workspace):
+    root = make_workspace(workspace)
+    run_build(workspace)
+    out = workspace.root / "out"
+    before = sorted(p.name for p in (out / "某局").iterdir())
+    # A file named alone mirrors from its own folder: its form moves to out/, the rest stays.
+    report = building.build([root / "某局" / "甲项目.yaml"], out, ("xlsx",), jobs=1)
+    assert names(report.built) == ["甲项目"] and report.compilations == []
+    assert [p.name for p in report.removed] == ["甲项目.xlsx"] and (out / "甲项目.xlsx").is_file()
+    assert sorted(p.name for p in (out / "某局").iterdir()) == [n for n in before if n != "甲项目.xlsx"]
+    again = run_build(workspace)
+    assert names(again.built) == ["甲项目"] and [p.parent.name for p in again.removed] == ["out"]
+    assert sorted(p.name for p in (out / "某局").iterdir()) == before

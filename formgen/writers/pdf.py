@@ -72,7 +72,14 @@ def render_html(sheets: list[Sheet], css: str, cover_title: str | None = None) -
     pages = [{"sheet": sheet, "parts": _parts(sheet)} for sheet in sheets]
     title = cover_title or (sheets[0].name if sheets else "")
     return _ENVIRONMENT.get_template("print.html").render(
-        pages=pages, css=css + _PRINT_CSS, title=title, cover_title=cover_title)
+        pages=pages, css=_font_faces() + css + _PRINT_CSS, title=title, cover_title=cover_title)
+
+
+@functools.cache
+def _font_faces() -> str:
+    from ..fonts import font_face_css
+
+    return font_face_css()
 
 
 def _parts(sheet: Sheet) -> list[list[_Group]]:
