@@ -33,6 +33,7 @@ from .load import LoadedProject, Settings, display_path, load_file
 from .sources import Source, discover, formgen_version
 
 STATE_FILE = ".formgen-state.json"
+CACHE_FOLDER = ".formgen-cache"  # title pages of the 汇总表 PDFs, by title and stylesheet
 _FORBIDDEN_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -119,7 +120,7 @@ def _load(source: Source, output: Path, report: Report) -> list[Form]:
 
 
 def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None, jobs: int | None = None,
-          on_progress=lambda done, total, label: None) -> Report:
+          on_progress=lambda done, total, form, ok: None) -> Report:
     """Bring ``output`` up to date with the projects under ``paths``; see the module docstring."""
     started = time.perf_counter()
     output = output.absolute()  # the record of a build must not depend on the current folder
@@ -143,13 +144,48 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     pending, clashing = _without_collisions(pending, report.unchanged, report)
     state.failing |= {str(form.source.file) for form in clashing}
 
+    compilations = _plan_compilations(report.unchanged + pending, formats, state, output, report)
+    form_tasks = [(form, _render_task, (form.loaded.project, str(form.source.templates), str(form.stem),
+                                        formats or form.source.settings.formats)) for form in pending]
+    first = [task for task in compilations if task[2][0] != "pdf"]  # need only the forms' grids
+    later = [task for task in compilations if task[2][0] == "pdf"]  # made of the forms' PDFs: they come first
     try:
-        _render_all(pending, formats, jobs, report, state, on_progress)
-        _compile_all(report, formats, state, output, jobs)
+        with _Workers(jobs, len(form_tasks) + len(compilations)) as workers:
+            done = 0
+            for key, outcome in workers.run(form_tasks + first):
+                if isinstance(key, Form):
+                    done += 1
+                    _record_form(key, outcome, report, state)
+                    on_progress(done, len(form_tasks), key, not isinstance(outcome, str))
+                else:
+                    _record_compilation(key, outcome, report, state)
+            for key, outcome in workers.run(later):
+                _record_compilation(key, outcome, report, state)
     finally:
         report.removed = state.save(report, output)
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _record_form(form: Form, outcome, report: Report, state: "_State") -> None:
+    if isinstance(outcome, str):
+        report.failed.append([form.loaded.problem((), outcome)])
+        state.failing.add(str(form.source.file))
+    else:
+        form.files = [Path(p) for p in outcome]
+        report.built.append(form)
+
+
+def _record_compilation(key: tuple["_Unit", str], outcome, report: Report, state: "_State") -> None:
+    unit, fmt = key
+    record = state.compilations[str(unit.stem)]
+    if isinstance(outcome, str):  # keep the last good file, and try again next time
+        report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题", outcome)])
+        record["files"].append(f"{unit.stem}.{fmt}")
+        record["fingerprint"] = ""
+    else:
+        record["files"] += outcome
+        report.compilations += [Path(p) for p in outcome]
 
 
 def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
@@ -172,35 +208,39 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
     return [f for f in pending if id(f) not in clashing], clashed
 
 
-def _render_all(pending: list[Form], formats, jobs, report: Report, state: "_State", on_progress) -> None:
-    tasks = [(form.loaded.project, str(form.source.templates), str(form.stem), formats or form.source.settings.formats)
-             for form in pending]
-    for done, (form, outcome) in enumerate(_run_parallel(_render_task, tasks, pending, jobs), 1):
-        if isinstance(outcome, str):
-            report.failed.append([form.loaded.problem((), outcome)])
-            state.failing.add(str(form.source.file))
-        else:
-            form.files = [Path(p) for p in outcome]
-            report.built.append(form)
-        on_progress(done, len(pending), form.label)
+class _Workers:
+    """Run tasks in a pool of processes, or in this process when one worker is enough."""
+
+    def __init__(self, jobs: int | None, most_tasks: int):
+        self.count = min(jobs or os.cpu_count() or 1, most_tasks)
+        if self.count > 1:
+            _preload_writers()  # once, before the workers fork: not once in every worker
+        self.pool = ProcessPoolExecutor(self.count) if self.count > 1 else None
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def run(self, tasks: list):
+        """Yield (key, outcome) for each (key, function, argument), as they finish."""
+        if self.pool is None:
+            for key, function, argument in tasks:
+                yield key, function(argument)
+            return
+        futures = {self.pool.submit(function, argument): key for key, function, argument in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
-def _run_parallel(function, tasks: list, keys: list, jobs: int | None):
-    """Yield (key, outcome) as tasks finish: in this process for one task or one core, else in a pool."""
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
-    if workers <= 1:
-        for key, task in zip(keys, tasks):
-            yield key, function(task)
-        return
-    with ProcessPoolExecutor(workers) as pool:
-        futures = {pool.submit(function, task): key for key, task in zip(keys, tasks)}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+def _preload_writers() -> None:
+    """Import the writers' libraries (WeasyPrint alone takes 0.7 s) before workers fork, so that
+    they start warm, and a long-lived process (``formgen watch``) pays for it once."""
+    from .writers import docx, pdf, xlsx  # noqa: F401  (python-docx, openpyxl)
+
+    pdf.preload()
 
 
 _LAYOUTS: dict[str, object] = {}  # one Layouts per templates folder, per process
@@ -274,6 +314,10 @@ class _Unit:
     settings: Settings
     forms: list[Form]
 
+    @property
+    def stem(self) -> Path:
+        return self.folder / output_file_stem(self.title)
+
     def ordered(self) -> list[Form]:
         """The user's 顺序 first, then the others in file order."""
         rank = {name: i for i, name in enumerate(self.settings.order)}
@@ -285,80 +329,63 @@ class _Unit:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def _units(report: Report, output: Path) -> list[_Unit]:
+def _plan_compilations(forms: list[Form], formats, state: "_State", output: Path, report: Report):
+    """The 汇总表 tasks to run, (unit, function, argument) a format, for each unit whose forms, order
+    or title changed; the others keep their record."""
     units: dict[Path, _Unit] = {}
-    for form in report.done:
+    for form in forms:
         settings = form.source.settings
         if settings.summary_title is None or not form.source.whole_folder:
             continue
         folder = output / settings.summary_folder.relative_to(form.source.root)
-        unit = units.setdefault(folder, _Unit(settings.summary_title, folder, settings, []))
-        unit.forms.append(form)
-    return list(units.values())
-
-
-def _compile_all(report: Report, formats, state: "_State", output: Path, jobs) -> None:
-    tasks, units = [], []
-    for unit in _units(report, output):
+        units.setdefault(folder, _Unit(settings.summary_title, folder, settings, [])).forms.append(form)
+    planned = []
+    for unit in units.values():
         unit_formats = formats or unit.settings.formats
-        fingerprint = unit.fingerprint(unit_formats)
-        stem = unit.folder / output_file_stem(unit.title)
-        files = [Path(f"{stem}.{fmt}") for fmt in unit_formats]
+        stem = str(unit.stem)
+        previous = state.previous_compilations.get(stem)
         if any(unit.settings.summary_folder in Path(f).parents for f in state.failing):
             # Never publish a compilation that silently lacks a failing form: keep the last one.
-            if str(stem) in state.previous_compilations:
-                state.compilations[str(stem)] = {**state.previous_compilations[str(stem)], "fingerprint": ""}
+            if previous:
+                state.compilations[stem] = {**previous, "fingerprint": ""}
             report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题",
                                           f"{unit.title} 未更新：其中有项目出错，改正后会重新生成")])
             continue
-        state.compilations[str(stem)] = {"fingerprint": fingerprint, "files": [str(f) for f in files],
-                                         "folder": str(unit.settings.summary_folder)}
-        if state.previous_compilations.get(str(stem), {}).get("fingerprint") == fingerprint and all(
-                f.is_file() for f in files):
+        fingerprint = unit.fingerprint(unit_formats)
+        if previous and previous["fingerprint"] == fingerprint and all(Path(f).is_file() for f in previous["files"]):
+            state.compilations[stem] = previous
             continue
-        members = []
-        for form in unit.ordered():
-            loaded = form.loaded or _reload(form)
-            members.append(_member(form, loaded, _layouts(str(form.source.templates))))
-        tasks.append((unit.title, members, str(stem), unit_formats, _layouts(str(unit.forms[0].source.templates)).stylesheet()))
-        units.append(unit)
-    for unit, outcome in _run_parallel(_compile_task, tasks, units, jobs):
-        if isinstance(outcome, str):
-            report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题", outcome)])
-            state.compilations.pop(str(unit.folder / output_file_stem(unit.title)), None)
-        else:
-            report.compilations += [Path(p) for p in outcome]
+        state.compilations[stem] = {"fingerprint": fingerprint, "files": [], "folder": str(unit.settings.summary_folder)}
+        members = [_member(form) for form in unit.ordered()]
+        css = _layouts(str(unit.forms[0].source.templates)).stylesheet()
+        covers = str(output / CACHE_FOLDER)
+        planned += [((unit, fmt), _compile_task, (fmt, unit.title, members, stem, css, covers)) for fmt in unit_formats]
+    return planned
 
 
-def _reload(form: Form) -> LoadedProject:
-    return load_file(form.source.file, form.source.settings)[form.index]
-
-
-def _member(form: Form, loaded: LoadedProject, layout):
+def _member(form: Form):
     from .compilation import Member
 
-    pdf = f"{form.stem}.pdf"
-    return Member(layout.sheet(loaded.project), form.kind, loaded.project.headline_amount,
-                  pdf if Path(pdf).is_file() else None)
+    loaded = form.loaded or load_file(form.source.file, form.source.settings)[form.index]
+    sheet = _layouts(str(form.source.templates)).sheet(loaded.project)
+    return Member(sheet, form.kind, loaded.project.headline_amount, f"{form.stem}.pdf")
 
 
 def _compile_task(task) -> list[str] | str:
+    """Write one format of one 汇总表; the path written (none when its forms have no PDFs), or an error."""
     from . import compilation
 
-    title, members, stem, formats, css = task
-    writers = {"docx": lambda p: compilation.write_docx(title, members, p),
-               "xlsx": lambda p: compilation.write_xlsx(title, members, p),
-               "pdf": lambda p: compilation.write_pdf(title, members, p, css)}
+    fmt, title, members, stem, css, covers = task
+    if fmt == "pdf" and not all(Path(m.pdf).is_file() for m in members):
+        return []  # the forms' own PDFs are the compilation's pages
+    write = {"docx": lambda p: compilation.write_docx(title, members, p),
+             "xlsx": lambda p: compilation.write_xlsx(title, members, p),
+             "pdf": lambda p: compilation.write_pdf(title, members, p, css, Path(covers))}[fmt]
     try:
-        files = []
-        for fmt in formats:
-            if fmt == "pdf" and any(m.pdf is None for m in members):
-                continue  # the forms' own PDFs are the compilation's pages
-            write_atomically(Path(f"{stem}.{fmt}"), writers[fmt])
-            files.append(f"{stem}.{fmt}")
-        return files
+        write_atomically(Path(f"{stem}.{fmt}"), write)
+        return [f"{stem}.{fmt}"]
     except (FormgenError, OSError) as error:
-        return f"汇总表生成失败：{error}"
+        return f"汇总表 {Path(stem).name}.{fmt} 生成失败：{error}"
 
 
 # --- what the last build did ------------------------------------------------------

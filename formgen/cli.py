@@ -58,16 +58,18 @@ def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
 def _build_with_progress(paths, output, formats, jobs) -> building.Report:
     """A progress bar with the current project on a terminal; one line per form otherwise."""
     if not sys.stdout.isatty():
-        return building.build(paths, output, formats, jobs,
-                              on_progress=lambda done, total, label: click.echo(f"已生成 {label}"))
+        def line(done, total, form, ok):
+            click.echo(f"{'已生成' if ok else '未生成'} {form.label}")
+
+        return building.build(paths, output, formats, jobs, on_progress=line)
     bar = None
     try:
-        def progress(done, total, label):
+        def progress(done, total, form, ok):
             nonlocal bar
             if bar is None:
                 bar = click.progressbar(length=total, label="生成中", item_show_func=lambda item: item)
                 bar.__enter__()
-            bar.update(1, label)
+            bar.update(1, form.name)
 
         return building.build(paths, output, formats, jobs, on_progress=progress)
     finally:

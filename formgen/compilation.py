@@ -10,8 +10,11 @@ merging pages already printed is far cheaper than laying every form out again.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from .sheet import BODY_FONT, Sheet
 
@@ -85,15 +88,10 @@ def write_xlsx(title: str, members: list[Member], path) -> None:
     workbook.save(path)
 
 
-def write_pdf(title: str, members: list[Member], path, css: str) -> None:
-    import io
-
+def write_pdf(title: str, members: list[Member], path, css: str, covers: Path) -> None:
     from pypdf import PdfWriter
 
-    from .writers import pdf
-
-    cover = io.BytesIO()
-    pdf.write_title_page(title, cover, css)
+    cover = title_page(title, css, covers)
     writer = PdfWriter()
     writer.append(cover, import_outline=False)
     for member in members:
@@ -101,3 +99,18 @@ def write_pdf(title: str, members: list[Member], path, css: str) -> None:
     writer.add_metadata({"/Title": title})
     with open(path, "wb") as file:
         writer.write(file)
+
+
+def title_page(title: str, css: str, covers: Path) -> Path:
+    """The PDF page holding a compilation's title, printed once and kept in ``covers``: an
+    edit of one form then rebuilds its 汇总表 PDF without starting WeasyPrint for the title."""
+    from .writers import pdf
+
+    key = hashlib.sha256(f"{title}\0{css}\0{pdf.font_faces_key()}".encode()).hexdigest()[:20]
+    page = covers / f"title-{key}.pdf"
+    if not page.is_file():
+        covers.mkdir(parents=True, exist_ok=True)
+        temporary = page.with_suffix(f".{os.getpid()}.part")
+        pdf.write_title_page(title, temporary, css)
+        os.replace(temporary, page)
+    return page

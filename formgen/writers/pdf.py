@@ -122,6 +122,17 @@ def _largest_segment(cell: Cell, tables) -> tuple[int, int]:
     return best
 
 
+def preload() -> None:
+    """Load WeasyPrint, Pango and the fonts now rather than at the first PDF."""
+    _weasyprint()
+    _font_config()
+
+
+def font_faces_key() -> str:
+    """What the faces a PDF is printed with depend on, for caches of printed pages."""
+    return _font_faces()
+
+
 @functools.cache
 def _weasyprint():
     import weasyprint  # imported on first use: it loads Pango, which takes a while

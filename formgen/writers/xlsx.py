@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from copy import copy
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..sheet import BODY_FONT, MARGIN_MM, Sheet
@@ -58,29 +61,54 @@ def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
         ws.row_dimensions[row].height = heading.size_pt * 2
 
     top = len(sheet.headings) + 1
-    font = Font(name=BODY_FONT, size=float(sheet.font_size_pt))
+    styles = _grid_styles(ws, float(sheet.font_size_pt))
     for item in sheet.cells:
         row, col = top + item.row, 1 + item.col
-        target = ws.cell(row=row, column=col)
-        if item.amount is not None:
-            target.value = item.amount
-            target.number_format = MONEY_FORMAT
-        elif item.paragraphs:
-            set_text(target, item.text)
+        if item.rowspan > 1 or item.colspan > 1:
+            _merge(ws, row, col, row + item.rowspan - 1, col + item.colspan - 1)
         # Every slot of a merged range gets the border, or its edges print blank.
         for r in range(row, row + item.rowspan):
             for c in range(col, col + item.colspan):
-                slot = ws.cell(row=r, column=c)
-                slot.border = _BORDER
-                slot.font = font
-                slot.alignment = Alignment(horizontal=item.align, vertical="center", wrap_text=True)
-        if item.rowspan > 1 or item.colspan > 1:
-            ws.merge_cells(start_row=row, start_column=col,
-                           end_row=row + item.rowspan - 1, end_column=col + item.colspan - 1)
+                slot = ws._cells.get((r, c)) or ws.cell(row=r, column=c)
+                slot._style = copy(styles[item.align, item.amount is not None])
+        target = ws.cell(row=row, column=col)
+        if item.amount is not None:
+            target.value = item.amount
+        elif item.paragraphs:
+            set_text(target, item.text)
 
     for index, height in enumerate(row_heights_pt(sheet)):
         ws.row_dimensions[top + index].height = height
     _print_setup(ws, sheet, top)
+
+
+def _grid_styles(ws: Worksheet, size: float) -> dict:
+    """The style of a grid slot for each (alignment, is an amount), registered once per sheet.
+
+    openpyxl hashes every style object each time one is assigned to a cell, which made
+    styling the slots most of an XLSX's time; copying a finished cell's style ids is cheap.
+    """
+    font = Font(name=BODY_FONT, size=size)
+    styles = {}
+    scratch = ws.cell(row=ws.max_row + 1, column=1)
+    for align in ("left", "center", "right"):
+        for is_amount in (False, True):
+            scratch.border, scratch.font = _BORDER, font
+            scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+            scratch.number_format = MONEY_FORMAT if is_amount else "General"
+            styles[align, is_amount] = copy(scratch._style)
+    del ws._cells[scratch.row, scratch.column]
+    return styles
+
+
+def _merge(ws: Worksheet, top: int, left: int, bottom: int, right: int) -> None:
+    """Merge a range as ``ws.merge_cells`` does, without its re-formatting of the edges (every
+    slot gets its full style from the caller, borders included)."""
+    ws.merged_cells.add(MergedCellRange(ws, f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}"))
+    for r in range(top, bottom + 1):
+        for c in range(left, right + 1):
+            if (r, c) != (top, left):
+                ws._cells[r, c] = MergedCell(ws, row=r, column=c)
 
 
 def set_text(cell, text: str) -> None:

@@ -1,0 +1,209 @@
+"""Print the speed figures of formgen's daily loop (not a test; figures, not verdicts).
+
+    .venv/bin/python benchmarks/workspace.py [--sizes 100,1000] [--skip-office]
+
+1. the samples: a full build in all formats, a no-op rebuild, a rebuild after one edit;
+2. per form and format, formgen next to the floor of the library it drives: the same
+   print HTML straight through WeasyPrint, the same cells and merges straight through
+   openpyxl (no styles, heights or print setup);
+3. synthetic workspaces of N forms copied from the samples (units of about 30 forms,
+   each with its 汇总表): time and peak memory of the whole process tree, per form;
+4. our PDF next to LibreOffice converting our DOCX of the same form, as a user of a
+   Word-template tool would.
+
+Goals on the 2-core machine: no-op < 1 s, one edit < 1.5 s, PDF < 0.15 s per form,
+1,000 forms < 180 s and < 1 GB, our PDF ≥ 5× faster than LibreOffice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+FORMGEN = [sys.executable, "-m", "formgen"]
+
+
+def run_formgen(*args: str, cwd: Path) -> tuple[float, int]:
+    """Seconds and peak memory (MB, the process tree's summed RSS) of one formgen command."""
+    started = time.perf_counter()
+    process = subprocess.Popen([*FORMGEN, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = _watch_memory(process)
+    process.wait()
+    return time.perf_counter() - started, peak
+
+
+def _watch_memory(process) -> int:
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss_kb(process.pid))
+        time.sleep(0.05)
+    return peak // 1024
+
+
+def _tree_rss_kb(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmRSS:")))
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            stack += [int(c) for c in children]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def samples_loop(work: Path) -> None:
+    workspace = work / "samples"
+    shutil.copytree(SAMPLES, workspace)
+    full, _ = run_formgen("build", "samples", "-o", "out", cwd=work)
+    noop, _ = run_formgen("build", "samples", "-o", "out", cwd=work)
+    edited = workspace / "上海市城市管理行政执法局-2023" / "课题研究.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("≥2(人)", "≥3(人)"), encoding="utf-8")
+    one, _ = run_formgen("build", "samples", "-o", "out", cwd=work)
+    forms = sum(1 for p in workspace.rglob("*.yaml") if p.name != "formgen.yaml")
+    warm = _warm_edit(work, workspace, edited)
+    print(f"samples ({forms} forms, 3 formats, with 汇总表): full build {full:.2f} s; "
+          f"no-op rebuild {noop:.2f} s ({noop / full:.1%} of full, goal < 1 s); "
+          f"one edited file {one:.2f} s ({one / full:.1%} of full, goal < 1.5 s), "
+          f"{warm:.2f} s in a running `formgen watch`")
+
+
+def _warm_edit(work: Path, workspace: Path, edited: Path) -> float:
+    """A one-file rebuild in a process that has built before, as ``formgen watch`` does."""
+    from formgen.build import build
+
+    build([workspace], work / "out")
+    edited.write_text(edited.read_text(encoding="utf-8").replace("≥3(人)", "≥4(人)"), encoding="utf-8")
+    started = time.perf_counter()
+    build([workspace], work / "out")
+    return time.perf_counter() - started
+
+
+def floors() -> None:
+    import weasyprint
+    from openpyxl import Workbook
+
+    from formgen.build import check
+    from formgen.layout import Layouts
+    from formgen.writers import docx, pdf, xlsx
+
+    layouts = Layouts()
+    css = layouts.stylesheet()
+    sheets = [layouts.sheet(form.loaded.project) for form in check([SAMPLES]).done]
+    pdf.write([sheets[0]], os.devnull, css)  # warm-up: Pango, fonts
+    timings = {}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+
+        def clock(name, action):
+            started = time.perf_counter()
+            for index, sheet in enumerate(sheets):
+                action(sheet, out / f"{index}")
+            timings[name] = (time.perf_counter() - started) / len(sheets)
+
+        clock("formgen pdf", lambda s, p: pdf.write([s], f"{p}.pdf", css))
+        htmls = {id(s): pdf.render_html([s], css) for s in sheets}
+        clock("weasyprint floor", lambda s, p: weasyprint.HTML(string=htmls[id(s)]).write_pdf(f"{p}.pdf"))
+        clock("formgen xlsx", lambda s, p: xlsx.write(s, f"{p}.xlsx"))
+        clock("openpyxl floor", lambda s, p: _bare_workbook(Workbook, s, f"{p}.xlsx"))
+        clock("formgen docx", lambda s, p: docx.write(s, f"{p}.docx"))
+    print(f"per form ({len(sheets)} forms): "
+          f"PDF {timings['formgen pdf'] * 1000:.0f} ms vs WeasyPrint alone {timings['weasyprint floor'] * 1000:.0f} ms "
+          f"(×{timings['formgen pdf'] / timings['weasyprint floor']:.2f}; goal < 150 ms); "
+          f"XLSX {timings['formgen xlsx'] * 1000:.0f} ms vs openpyxl cells and merges alone "
+          f"{timings['openpyxl floor'] * 1000:.0f} ms (×{timings['formgen xlsx'] / timings['openpyxl floor']:.2f}); "
+          f"DOCX {timings['formgen docx'] * 1000:.0f} ms")
+    return timings["formgen pdf"]
+
+
+def _bare_workbook(workbook_class, sheet, path) -> None:
+    workbook = workbook_class()
+    ws = workbook.active
+    for cell in sheet.cells:
+        target = ws.cell(row=cell.row + 1, column=cell.col + 1)
+        target.value = cell.amount if cell.amount is not None else cell.text
+        if cell.rowspan > 1 or cell.colspan > 1:
+            ws.merge_cells(start_row=cell.row + 1, start_column=cell.col + 1,
+                           end_row=cell.row + cell.rowspan, end_column=cell.col + cell.colspan)
+    workbook.save(path)
+
+
+def synthetic(work: Path, size: int) -> None:
+    """A workspace of ``size`` forms: the samples copied under new names, 30 to a unit."""
+    workspace = work / f"synthetic-{size}"
+    files = [p for p in sorted(SAMPLES.rglob("*.yaml")) if p.name != "formgen.yaml"]
+    for number in range(size):
+        source = files[number % len(files)]
+        unit = workspace / f"单位{number // 30:03d}"
+        if not unit.exists():
+            unit.mkdir(parents=True)
+            settings = (source.parent / "formgen.yaml").read_text(encoding="utf-8")
+            settings = "\n".join(l for l in settings.splitlines() if not l.startswith(("汇总表标题", "表单", "年度")))
+            (unit / "formgen.yaml").write_text(settings + f"\n汇总表标题: 单位{number // 30:03d}汇总表\n", encoding="utf-8")
+        text = source.read_text(encoding="utf-8")
+        settings = (source.parent / "formgen.yaml").read_text(encoding="utf-8")
+        header = "\n".join(l for l in settings.splitlines() if l.startswith(("表单", "年度")))
+        name = next(l for l in text.splitlines() if l.startswith("项目名称:")).split(":", 1)[1].strip()
+        text = text.replace(f"项目名称: {name}", f"项目名称: {name}-{number:04d}", 1)
+        (unit / f"{number:04d}.yaml").write_text(header + "\n" + text, encoding="utf-8")
+    seconds, peak = run_formgen("build", workspace.name, "-o", f"out-{size}", cwd=work)
+    print(f"synthetic workspace of {size} forms ({(size + 29) // 30} units with 汇总表, 3 formats): "
+          f"{seconds:.1f} s, {seconds / size * 1000:.0f} ms per form, peak memory {peak} MB "
+          f"(goal for 1,000: < 180 s, < 1024 MB)")
+
+
+def office(work: Path, pdf_seconds: float) -> None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        print("LibreOffice is not installed: no comparison")
+        return
+    out = work / "office"
+    subprocess.run([*FORMGEN, "build", str(SAMPLES / "上海市城市管理行政执法局-2023"), "-o", str(out), "-f", "docx"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    documents = sorted(out.glob("*.docx"))[:6]
+    profile = f"-env:UserInstallation=file://{work / 'lo-profile'}"
+    subprocess.run([soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(work / "lo-warm"),
+                    str(documents[0])], check=True, capture_output=True)
+    started = time.perf_counter()
+    for document in documents:  # one conversion per form, as a user does
+        subprocess.run([soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(work / "lo"),
+                        str(document)], check=True, capture_output=True)
+    each = (time.perf_counter() - started) / len(documents)
+    started = time.perf_counter()
+    subprocess.run([soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(work / "lo-batch"),
+                    *map(str, documents)], check=True, capture_output=True)
+    batch = (time.perf_counter() - started) / len(documents)
+    print(f"LibreOffice DOCX→PDF: {each * 1000:.0f} ms per form one by one, {batch * 1000:.0f} ms per form in one "
+          f"batch; formgen PDF {pdf_seconds * 1000:.0f} ms: ×{each / pdf_seconds:.1f} and ×{batch / pdf_seconds:.1f} "
+          f"faster (goal ≥ 5×)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000", help="synthetic workspace sizes, comma-separated")
+    parser.add_argument("--skip-office", action="store_true")
+    options = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        samples_loop(work)
+        pdf_seconds = floors()
+        if not options.skip_office:
+            office(work, pdf_seconds)
+        for size in (int(s) for s in options.sizes.split(",") if s):
+            synthetic(work, size)
+
+
+if __name__ == "__main__":
+    main()

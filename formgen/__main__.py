@@ -1,0 +1,5 @@
+"""``python -m formgen``: the command line."""
+
+from .cli import main
+
+main()
