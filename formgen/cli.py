@@ -142,6 +142,45 @@ def new(kind: str, source: Path, output: Path, force: bool) -> None:
     click.echo(f"已生成 {display_path(output)}：请填写标有「待填写」的字段，然后运行 formgen check {display_path(output)}")
 
 
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def init(folder: Path) -> None:
+    """新建工作区 FOLDER：formgen.yaml、申报表和自评表示例、使用说明。"""
+    from .scaffold import init_workspace
+
+    for path in _run(lambda: init_workspace(folder)):
+        click.echo(f"已创建 {display_path(path)}")
+
+
+@main.group()
+def templates() -> None:
+    """模板：导出内置模板，放在工作区的 templates/ 中修改后即对该工作区生效。"""
+
+
+@templates.command("export")
+@click.argument("workspace", type=click.Path(file_okay=False, path_type=Path))
+def templates_export(workspace: Path) -> None:
+    """把内置模板复制到 WORKSPACE/templates/。"""
+    from .scaffold import export_templates
+
+    for path in _run(lambda: export_templates(workspace)):
+        click.echo(f"已导出 {display_path(path)}")
+    click.echo("修改这些文件即可改变该工作区三种格式的表样；模板约定见 docs/templates.md。")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）。")
+def schema(output: Path | None) -> None:
+    """输出项目文件的 JSON Schema，供编辑器补全和检查。"""
+    from .schema import schema_text
+
+    if output is None:
+        click.echo(schema_text(), nl=False)
+    else:
+        write_text_atomically(output, schema_text())
+        click.echo(f"已写入 {display_path(output)}")
+
+
 def _run(action):
     try:
         return action()

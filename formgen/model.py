@@ -14,7 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from . import scoring
@@ -133,17 +133,23 @@ def _mapping(value: object) -> object:
     return {} if value is None else value
 
 
-Money = Annotated[Optional[Decimal], BeforeValidator(_money)]
-RequiredMoney = Annotated[Decimal, BeforeValidator(_money)]
-Points = Annotated[Optional[Decimal], BeforeValidator(_points)]
-RequiredPoints = Annotated[Decimal, BeforeValidator(_points)]
-Percent = Annotated[Optional[Decimal], BeforeValidator(_percent)]
-Date = Annotated[Optional[datetime.date], BeforeValidator(_date)]
-Year = Annotated[int, BeforeValidator(_year)]
+# What an editor sees (``formgen schema``): the values as YAML types them before formgen reads the text.
+_NUMBER = {"type": ["number", "string"]}
+_TEXT_OR_NUMBER = {"type": ["string", "number"]}
+
+Money = Annotated[Optional[Decimal], BeforeValidator(_money), WithJsonSchema({"type": ["number", "string", "null"]})]
+RequiredMoney = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_NUMBER)]
+Points = Annotated[Optional[Decimal], BeforeValidator(_points), WithJsonSchema({"type": ["number", "string", "null"]})]
+RequiredPoints = Annotated[Decimal, BeforeValidator(_points), WithJsonSchema(_NUMBER)]
+Percent = Annotated[Optional[Decimal], BeforeValidator(_percent), WithJsonSchema({"type": ["number", "string", "null"]})]
+Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
+                 WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
+Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
 RequiredText = Annotated[str, BeforeValidator(_text)]
-Target = Annotated[str, BeforeValidator(_target)]
-TargetText = Annotated[str, BeforeValidator(_target_text)]
+Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
+    _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
+TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]
 Level3 = Annotated[dict[str, Target], BeforeValidator(_mapping)]
 Level2 = Annotated[dict[str, Level3], BeforeValidator(_mapping)]
 IndicatorTree = Annotated[dict[str, Level2], BeforeValidator(_mapping)]
@@ -178,7 +184,9 @@ class Declaration(_Strict):
     start: Date = Field(None, alias="计划开始日期")
     end: Date = Field(None, alias="计划完成日期")
     funding: DeclarationFunding = Field(default_factory=DeclarationFunding, alias="项目资金")
-    period: Annotated[Optional[tuple[int, int]], BeforeValidator(_period)] = Field(None, alias="项目总目标期间")
+    period: Annotated[Optional[tuple[int, int]], BeforeValidator(_period),
+                      WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}\s*年?\s*[-—–~至]\s*\d{4}\s*年?$"})] = Field(
+        None, alias="项目总目标期间")
     overall_goal: Text = Field(None, alias="项目总目标")
     annual_goal: Text = Field(None, alias="年度总体目标")
     indicators: IndicatorTree = Field(alias="绩效指标")
@@ -322,8 +330,44 @@ class SelfEvaluation(_Strict):
         return None if total is None else scoring.grade(total)
 
 
-FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration, "自评表": SelfEvaluation}
+class PriorYearFunding(_Strict):
+    """本项目上年度市级财政资金使用情况 of a 目标表, in 元."""
+
+    total: Money = Field(None, alias="项目总预算")
+    this_year: Money = Field(None, alias="项目当年预算")
+    last_year: Money = Field(None, alias="同名项目上年预算额")
+    last_year_executed: Money = Field(None, alias="同名项目上年预算执行数")
+
+
+class TargetTable(_Strict):
+    """财政项目支出绩效目标表, the 2020 layout: the project described, its funding, its targets."""
+
+    form: Literal["目标表"] = Field(alias="表单")
+    year: Year = Field(alias="年度")
+    unit: Text = Field(None, alias="申报单位名称")
+    name: RequiredText = Field(alias="项目名称")
+    category: Text = Field(None, alias="项目类别")
+    start: Date = Field(None, alias="计划开始日期")
+    end: Date = Field(None, alias="计划完成日期")
+    buys_services: Optional[Literal["是", "否"]] = Field(None, alias="是否含有政府购买服务")
+    performance_type: Text = Field(None, alias="绩效类型")
+    overview: Text = Field(None, alias="项目概况")
+    basis: Text = Field(None, alias="立项依据")
+    necessity: Text = Field(None, alias="项目设立的必要性")
+    safeguards: Text = Field(None, alias="保证项目实施的制度、措施")
+    plan: Text = Field(None, alias="项目实施计划")
+    goals: Text = Field(None, alias="总目标及阶段性目标")
+    funding: PriorYearFunding = Field(default_factory=PriorYearFunding, alias="资金使用情况")
+    indicators: IndicatorTree = Field(alias="绩效目标")
+
+    @property
+    def headline_amount(self) -> Decimal | None:
+        """The 项目资金 a 汇总表 index lists: the 项目当年预算 (元)."""
+        return self.funding.this_year
+
+
+FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration, "自评表": SelfEvaluation, "目标表": TargetTable}
 
 # Keys a formgen.yaml may set for every project below it, besides workspace settings.
-INHERITABLE_FIELDS = ("表单", "年度", "主管部门", "实施单位", "项目性质", "项目类别",
+INHERITABLE_FIELDS = ("表单", "年度", "主管部门", "实施单位", "申报单位名称", "项目性质", "项目类别",
                       "计划开始日期", "计划完成日期", "项目总目标期间")

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from .errors import Problem
 from . import scoring
-from .model import Declaration, SelfEvaluation
+from .model import Declaration, SelfEvaluation, TargetTable
 from .targets import looks_numeric, parse_target
 
 # The indicator catalogue of each layout year: 一级 → its 二级 names.
@@ -31,8 +31,19 @@ CATALOGUE: dict[int, dict[str, tuple[str, ...]]] = {
 }
 
 
-def catalogue_for(year: int) -> dict[str, tuple[str, ...]]:
-    """The catalogue in force for ``year``: the newest one not after it (2023 before that)."""
+# The 2020 目标表 named its levels 目标 and used a catalogue of its own.
+TARGET_TABLE_CATALOGUE: dict[str, tuple[str, ...]] = {
+    "投入与管理": ("投入管理", "财务管理", "实施管理"),
+    "产出目标": ("数量", "质量", "时效", "成本"),
+    "效果目标": ("经济效益", "社会效益", "生态效益", "满意度"),
+    "影响力目标": ("长效管理", "人力资源", "配套设施", "信息共享", "档案管理"),
+}
+
+
+def catalogue_for(year: int, form: str = "申报表") -> dict[str, tuple[str, ...]]:
+    """The catalogue in force for a form of ``year``: the newest one not after it (2023 before that)."""
+    if form == "目标表":
+        return TARGET_TABLE_CATALOGUE
     years = [y for y in sorted(CATALOGUE) if y <= year]
     return CATALOGUE[years[-1] if years else min(CATALOGUE)]
 
@@ -43,13 +54,15 @@ def check(loaded) -> list[Problem]:
     problems: list[Problem] = []
     if isinstance(project, Declaration):
         problems += _funding_sums(loaded, project)
+    if isinstance(project, (Declaration, TargetTable)):
         problems += _dates(loaded, project)
-    else:
+    if isinstance(project, SelfEvaluation):
         problems += _evaluation_funding(loaded, project)
         problems += _evaluation_scores(loaded, project)
         problems += _evaluation_totals(loaded, project)
-    problems += _indicator_tree(loaded, project.indicators, project.year)
-    problems += _indicator_values(loaded, project.indicators)
+    root = "绩效目标" if project.form == "目标表" else "绩效指标"
+    problems += _indicator_tree(loaded, project.indicators, catalogue_for(project.year, project.form), project.year, root)
+    problems += _indicator_values(loaded, project.indicators, root)
     return sorted(problems, key=lambda p: not p.is_error)
 
 
@@ -77,22 +90,21 @@ def _yuan(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def _dates(loaded, project: Declaration) -> list[Problem]:
+def _dates(loaded, project) -> list[Problem]:
     problems = []
     if project.start and project.end and project.start > project.end:
         problems.append(loaded.problem(
             ("计划完成日期",), f"计划完成日期 {project.end} 早于计划开始日期 {project.start}"))
-    if project.period and project.period[0] > project.period[1]:
+    if getattr(project, "period", None) and project.period[0] > project.period[1]:
         problems.append(loaded.problem(("项目总目标期间",), "起始年度晚于结束年度"))
     return problems
 
 
-def _indicator_tree(loaded, tree: dict, year: int) -> list[Problem]:
+def _indicator_tree(loaded, tree: dict, catalogue: dict, year: int, key: str) -> list[Problem]:
     problems = []
-    root = ("绩效指标",)
+    root = (key,)
     if not tree:
         return [loaded.problem(root, "至少要有一个一级指标")]
-    catalogue = catalogue_for(year)
     for level1, groups in tree.items():
         if not any(groups.values()):
             problems.append(loaded.problem(root + (level1,), f"一级指标 {level1} 下没有三级指标"))
@@ -113,7 +125,7 @@ def _indicator_tree(loaded, tree: dict, year: int) -> list[Problem]:
     return problems
 
 
-def _indicator_values(loaded, tree: dict) -> list[Problem]:
+def _indicator_values(loaded, tree: dict, key: str) -> list[Problem]:
     problems = []
     for level1, groups in tree.items():
         for level2, items in groups.items():
@@ -121,7 +133,7 @@ def _indicator_values(loaded, tree: dict) -> list[Problem]:
                 value = item if isinstance(item, str) else item.target
                 if looks_numeric(value) and parse_target(value) is None:
                     problems.append(loaded.problem(
-                        ("绩效指标", level1, level2, name),
+                        (key, level1, level2, name),
                         f'指标值 "{value}" 像数值但无法读出，应如 ≥3.00(人)、=100(%)', level="warning"))
     return problems
 

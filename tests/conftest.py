@@ -32,7 +32,7 @@ def workspace(tmp_path, monkeypatch):
 def fidelity_build(tmp_path_factory):
     """A few samples built once in all three formats: a short 2023 form, a long one that
     runs over pages, a 2024 form with 成本指标 and empty amounts, one from the second unit,
-    and two 自评表 (one long)."""
+    two 自评表 (one long) and a 2020 目标表."""
     from formgen.build import build
 
     source = tmp_path_factory.mktemp("fidelity-samples")
@@ -43,6 +43,7 @@ def fidelity_build(tmp_path_factory):
         "上海市普陀区桃浦镇人民政府-2023/社发办-片区专项经费.yaml",
         "上海市城市管理行政执法局-2024/城管执法社会宣传-自评.yaml",
         "上海市城市管理行政执法局-2024/行政复议受理和行政诉讼应诉工作-自评.yaml",
+        "上海市城市管理行政执法局-2020/城管执法监督考核.yaml",
     ]
     for pick in picks:
         target = source / pick

@@ -65,7 +65,8 @@ def test_xlsx_stores_amounts_as_numbers_and_texts_as_text(fidelity_build):
             elif cell.text:
                 assert written.data_type == "s", (cell.text, written.data_type)
         assert int(ws.page_setup.paperSize) == 9 and int(ws.page_setup.fitToWidth) == 1  # 9 is A4
-        assert ws.print_title_rows == f"${top + 9}:${top + 9}"
+        repeat = top + sheet.repeat_rows[0]
+        assert ws.print_title_rows == f"${repeat}:${repeat}"
 
 
 def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):

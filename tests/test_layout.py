@@ -85,3 +85,25 @@ def test_reader_places_cells_after_rowspans():
     sheet = parse_sheet(html, "x")
     assert sheet.grid() == [(0, 0, 2, 1, "a"), (0, 1, 1, 1, "b"), (1, 1, 1, 1, "1.50")]
     assert sheet.orientation == "landscape" and sheet.repeat_rows == (0,)
+
+
+def test_target_table_grid_matches_forms_md(workspace):
+    from conftest import SAMPLES
+
+    source = SAMPLES / "上海市城市管理行政执法局-2020"
+    workspace.write("ws/formgen.yaml", (source / "formgen.yaml").read_text(encoding="utf-8"))
+    text = (source / "城管执法监督考核.yaml").read_text(encoding="utf-8")
+    path = workspace.write("ws/项目.yaml", text)
+    [loaded] = load_file(path, read_settings(path.parent, workspace.root / "ws"))
+    sheet = Layouts().sheet(loaded.project)
+    grid = {(r, c): (rs, cs, t) for r, c, rs, cs, t in sheet.grid()}
+    assert [h.text for h in sheet.headings] == ["财政项目支出绩效目标表", "(2020年度)", "申报单位名称：上海市城市管理行政执法局"]
+    assert sheet.headings[2].kind == "note" and sheet.column_count == 4 and sheet.orientation == "portrait"
+    assert grid[0, 0] == (1, 1, "项目名称：") and grid[0, 1][2] == "城管执法监督考核" and grid[0, 3][2] == "其他一次性项目"
+    assert grid[2, 0][2] == "是否含有政府购买服务：" and grid[2, 1][2] == "否"
+    assert grid[3, 0][2] == "项目概况：" and grid[3, 1][:2] == (1, 3)
+    assert grid[9, 0] == (1, 4, "本项目上年度市级财政资金使用情况")
+    assert grid[10, 1][2] == "3,870,000.00" and grid[11, 3][2] == "4,050,000.00"
+    assert grid[12, 0] == (1, 4, "2020年绩效目标") and sheet.repeat_rows == (13,)
+    assert grid[14, 0] == (14, 1, "投入与管理") and grid[14, 1] == (4, 1, "投入管理")
+    assert sheet.row_count == 14 + 21

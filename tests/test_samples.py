@@ -45,6 +45,13 @@ def test_every_sample_lays_out_to_a_full_grid():
         assert slots == [(r, c) for r in range(sheet.row_count) for c in range(sheet.column_count)], job.loaded.file
 
 
+def test_the_2_target_tables_of_2020_load_without_warnings():
+    tables = forms("目标表")
+    assert sorted(loaded.project.name for loaded in tables) == ["城管执法人员教育培训", "城管执法监督考核"]
+    assert [w for loaded in tables for w in loaded.warnings] == []
+    assert all(list(loaded.project.indicators) == ["投入与管理", "产出目标", "效果目标", "影响力目标"] for loaded in tables)
+
+
 def test_2024_declarations_put_cost_indicators_first():
     for loaded in forms("申报表"):
         if loaded.project.year == 2024:
