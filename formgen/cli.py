@@ -181,6 +181,30 @@ def schema(output: Path | None) -> None:
         click.echo(f"已写入 {display_path(output)}")
 
 
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="写入项目文件的目录。")
+def import_(files: tuple[Path, ...], output: Path) -> None:
+    """从已有的 XLSX、DOCX 表单（申报表、自评表、目标表）读出项目文件，每张表一个。"""
+    from .importer import import_files
+
+    output.mkdir(parents=True, exist_ok=True)
+    results = _run(lambda: import_files(list(files), output))
+    for result in results:
+        if result.written:
+            click.echo(f"已导入 {result.source} → {display_path(result.written)}")
+        for problem in result.problems:
+            click.echo(f"错误：{problem}", err=True)
+        for note in result.notes:
+            click.echo(f"提示：{note}", err=True)
+    failed = [r for r in results if r.written is None]
+    click.echo(f"{'完成' if not failed else '未全部完成'}：导入 {len(results) - len(failed)} 张表"
+               + (f"，失败 {len(failed)} 张" if failed else "") + "。")
+    if failed:
+        raise SystemExit(1)
+
+
 def _run(action):
     try:
         return action()

@@ -153,8 +153,8 @@ def load_file(path: Path, settings: Settings) -> list[LoadedProject | ProjectErr
     return results
 
 
-def load_document(document: Document, path: Path, settings: Settings) -> LoadedProject:
-    """Validate one YAML document as a project; rules are applied by ``rules.check``."""
+def load_document(document: Document, path: Path, settings: Settings, apply_rules: bool = True) -> LoadedProject:
+    """Validate one YAML document as a project: its fields, then (``apply_rules``) ``rules.check``."""
     from .rules import check  # rules need the model; keep the import graph one-way
 
     if not isinstance(document.data, dict):
@@ -171,7 +171,7 @@ def load_document(document: Document, path: Path, settings: Settings) -> LoadedP
         loaded.project = model.model_validate(data)
     except ValidationError as exc:
         raise ProjectError([_problem(loaded, error) for error in exc.errors()]) from None
-    problems = check(loaded)
+    problems = check(loaded) if apply_rules else []
     errors = [p for p in problems if p.is_error]
     if errors:
         raise ProjectError(errors)
