@@ -1,4 +1,4 @@
-"""The ``formgen`` command: click wiring and messages only; the work is in ``build``."""
+"""The ``formgen`` command: click wiring and messages only; the work is done by the other modules."""
 
 from __future__ import annotations
 
@@ -33,17 +33,14 @@ def main() -> None:
     """formgen：由 YAML 项目文件生成财政项目支出绩效表单（DOCX、XLSX、PDF）。"""
 
 
-def _output_option(function):
-    return click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
-                        help="输出目录，目录结构与输入相同。")(function)
-
-
 def _build_options(function):
+    """-o, -f and -j, shared by build and watch."""
     function = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
                             help="同时使用的进程数（默认：全部 CPU 核）。")(function)
     function = click.option("-f", "--formats", callback=_formats, metavar="docx,xlsx,pdf",
                             help="只生成这些格式（默认：formgen.yaml 中的 格式，否则全部）。")(function)
-    return _output_option(function)
+    return click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+                        help="输出目录，目录结构与输入相同。")(function)
 
 
 @main.command()

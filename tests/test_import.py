@@ -137,3 +137,30 @@ def test_import_command(tmp_path, monkeypatch):
     assert "已导入" in result.output and (tmp_path / "导入" / "城管执法监督考核.yaml").is_file()
     again = CliRunner().invoke(main, ["import", "out/城管执法监督考核.docx", "-o", "导入"])
     assert again.exit_code == 1 and "已存在" in again.output
+
+
+def _hand_made_document(sheet, path):
+    """A Word table typed by hand: one table, no merges at all (一级/二级 written once, labels
+    repeated nowhere), a blank row inserted after the goals, amounts as text."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("财政项目支出绩效目标申报表")
+    document.add_paragraph("(2023年度)")
+    rows = sheet.row_count + 1
+    table = document.add_table(rows=rows, cols=sheet.column_count)
+    for cell in sheet.cells:
+        row = cell.row + (1 if cell.row > 8 else 0)
+        table.rows[row].cells[cell.col].text = cell.text
+    document.save(path)
+
+
+def test_hand_made_document_reads_the_same(tmp_path):
+    source = SAMPLES / "上海市城市管理行政执法局-2023" / "课题研究.yaml"
+    [original] = check([source]).done
+    path = tmp_path / "手工.docx"
+    _hand_made_document(Layouts().sheet(original.loaded.project), path)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.problems == []
+    [imported] = check([result.written]).done
+    assert comparable(imported.loaded.project) == comparable(original.loaded.project)
