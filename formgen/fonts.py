@@ -102,5 +102,8 @@ def make_faces() -> list[str]:
 if __name__ == "__main__":
     if not all(_source(w) for w in SOURCES):
         sys.exit("未找到 Noto Serif CJK 字体，请先运行 scripts/setup-system.sh")
-    for made in make_faces():
-        print(f"字体：{made}")
+    try:
+        for made in make_faces():
+            print(f"字体：{made}")
+    except OSError as error:  # no writable cache: PDFs still print, from the full face
+        print(f"未能生成精简字体（{error}）；PDF 将使用完整字体，速度较慢", file=sys.stderr)

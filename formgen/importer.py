@@ -14,13 +14,17 @@ validated like any project file before it is written.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .errors import FormgenError
+from .build import output_file_stem, write_text_atomically
+from .errors import FormgenError, ProjectError
+from .load import Settings, load_document
 from .newform import scalar
+from .yamlread import read_documents
 
 TITLES = {"财政项目支出绩效目标申报表": "申报表", "财政项目支出绩效自评表": "自评表", "财政项目支出绩效目标表": "目标表"}
 
@@ -463,11 +467,6 @@ class Imported:
 
 def import_files(files: list[Path], folder: Path) -> list[Imported]:
     """Read every form of ``files`` and write one project file per form into ``folder``."""
-    from .load import Settings, load_document
-    from .yamlread import read_documents
-    from .build import output_file_stem, write_text_atomically
-    from .errors import ProjectError
-
     results = []
     for path in files:
         try:
@@ -503,6 +502,4 @@ def import_files(files: list[Path], folder: Path) -> list[Imported]:
 
 
 def _unquote(text: str) -> str:
-    import json
-
     return json.loads(text) if text.startswith('"') else text

@@ -42,7 +42,7 @@ def suggested_weights(tree: dict) -> dict[tuple[str, str, str], Decimal]:
     base = {g: USUAL_WEIGHTS.get(g, _UNUSUAL_LEVEL_WEIGHT) for g in groups}
     group_weights = _split(INDICATOR_WEIGHT_TOTAL, [base[g] for g in groups])
     weights = {}
-    for (group, keys), total in zip(groups.items(), group_weights):
+    for keys, total in zip(groups.values(), group_weights):
         weights.update(zip(keys, _split(total, [Decimal(1)] * len(keys))))
     return weights
 

@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
