@@ -129,6 +129,7 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     _remove_leftover_temporaries(output)
     state.scope = [p.absolute() for p in paths]
     sources, problems = discover(state.scope, formats)
+    state.discovered = {str(source.file) for source in sources}
     report.failed += problems
 
     pending: list[Form] = []
@@ -148,7 +149,7 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     form_tasks = [(form, _render_task, (form.loaded.project, str(form.source.templates), str(form.stem),
                                         formats or form.source.settings.formats)) for form in pending]
     first = [task for task in compilations if task[2][0] != "pdf"]  # need only the forms' grids
-    later = [task for task in compilations if task[2][0] == "pdf"]  # made of the forms' PDFs: they come first
+    later = [task for task in compilations if task[2][0] == "pdf"]  # made of the forms' PDFs: after them
     try:
         with _Workers(jobs, len(form_tasks) + len(compilations)) as workers:
             done = 0
@@ -162,7 +163,7 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
             for key, outcome in workers.run(later):
                 _record_compilation(key, outcome, report, state)
     finally:
-        report.removed = state.save(report, output)
+        report.removed = state.save(report)
         report.seconds = time.perf_counter() - started
     return report
 
@@ -177,15 +178,18 @@ def _record_form(form: Form, outcome, report: Report, state: "_State") -> None:
 
 
 def _record_compilation(key: tuple["_Unit", str], outcome, report: Report, state: "_State") -> None:
-    unit, fmt = key
-    record = state.compilations[str(unit.stem)]
-    if isinstance(outcome, str):  # keep the last good file, and try again next time
+    unit, _ = key
+    stem = str(unit.stem)
+    left, fingerprint, files = state.unfinished[stem]
+    if isinstance(outcome, str):  # the record keeps the last good files; next build tries again
         report.failed.append([Problem(display_path(unit.settings.files[-1]), None, "汇总表标题", outcome)])
-        record["files"].append(f"{unit.stem}.{fmt}")
-        record["fingerprint"] = ""
+        fingerprint = ""
     else:
-        record["files"] += outcome
+        files += outcome
         report.compilations += [Path(p) for p in outcome]
+    state.unfinished[stem] = (left - 1, fingerprint, files)
+    if left == 1 and fingerprint:  # every format written: this is now the record
+        state.compilations[stem].update(fingerprint=fingerprint, files=files)
 
 
 def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
@@ -355,7 +359,10 @@ def _plan_compilations(forms: list[Form], formats, state: "_State", output: Path
         if previous and previous["fingerprint"] == fingerprint and all(Path(f).is_file() for f in previous["files"]):
             state.compilations[stem] = previous
             continue
-        state.compilations[stem] = {"fingerprint": fingerprint, "files": [], "folder": str(unit.settings.summary_folder)}
+        # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
+        state.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
+                                    "folder": str(unit.settings.summary_folder)}
+        state.unfinished[stem] = (len(unit_formats), fingerprint, [])
         members = [_member(form) for form in unit.ordered()]
         css = _layouts(str(unit.forms[0].source.templates)).stylesheet()
         covers = str(output / CACHE_FOLDER)
@@ -394,12 +401,15 @@ class _State:
     """The record of the last build, kept in the output folder: per source file its fingerprint
     and the forms it gave (name, kind, output stem, files, warnings); per 汇总表 the same."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, output: Path):
+        self.output = output
         self.previous_sources: dict = data.get("sources", {})
         self.previous_compilations: dict = data.get("compilations", {})
-        self.compilations: dict = {}
-        self.failing: set[str] = set()  # source files with a project that failed this build
+        self.compilations: dict = {}  # this build's 汇总表 records, by stem
+        self.unfinished: dict[str, tuple[int, str, list]] = {}  # 汇总表 being written: formats left, fingerprint, files
         self.scope: list[Path] = []  # the paths this build was given: records outside them are kept
+        self.discovered: set[str] = set()  # the project files this build found
+        self.failing: set[str] = set()  # project files with a project that failed this build
 
     @classmethod
     def read(cls, output: Path) -> "_State":
@@ -407,9 +417,7 @@ class _State:
             data = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             data = {}
-        state = cls(data if data.get("version") == formgen_version() else {})
-        state.output = output
-        return state
+        return cls(data if data.get("version") == formgen_version() else {}, output)
 
     def reuse(self, source: Source) -> list[Form] | None:
         """The forms of an unchanged file whose outputs all exist, without reading it; else None."""
@@ -431,7 +439,7 @@ class _State:
         """Whether this build covers ``path``: a file at or under a path given, a 汇总表 folder under a folder given."""
         return any(path == given or given in path.parents for given in self.scope if given.is_dir() or not folder)
 
-    def save(self, report: Report, output: Path) -> list[Path]:
+    def save(self, report: Report) -> list[Path]:
         """Record this build and remove the outputs of the last one that nothing claims any more."""
         sources: dict[str, dict] = {}
         for form in report.done:
@@ -440,17 +448,17 @@ class _State:
                 "index": form.index, "name": form.name, "kind": form.kind, "stem": str(form.stem),
                 "files": [str(f) for f in form.files],
                 "warnings": [[w.file, w.line, w.field, w.message, w.level] for w in form.warnings]})
-        for file, record in self.previous_sources.items():  # another build's business
+        for file, record in self.previous_sources.items():
             if not self._in_scope(Path(file)):
-                sources[file] = record
+                sources[file] = record  # another build's business
+            elif file in self.discovered and (file not in sources or file in self.failing):
+                # Failing now, or not reached (Ctrl-C): keep its last good outputs, redo it next time.
+                kept = sources.setdefault(file, {"forms": []})
+                kept["fingerprint"] = ""
+                kept["forms"] += [f for f in record["forms"] if f not in kept["forms"]]
         for stem, record in self.previous_compilations.items():
             if stem not in self.compilations and not self._in_scope(Path(record.get("folder", "/")), folder=True):
                 self.compilations[stem] = record
-        for file in self.failing:  # a file that fails now keeps its last good outputs, to be redone
-            if file in self.previous_sources:
-                kept = sources.setdefault(file, {"forms": []})
-                kept["fingerprint"] = ""
-                kept["forms"] += [f for f in self.previous_sources[file]["forms"] if f not in kept["forms"]]
         claimed = {f for r in sources.values() for item in r["forms"] for f in item["files"]}
         claimed |= {f for c in self.compilations.values() for f in c["files"]}
         previous = {f for r in self.previous_sources.values() for item in r["forms"] for f in item["files"]}
@@ -461,7 +469,7 @@ class _State:
             if path.is_file():
                 path.unlink()
                 removed.append(path)
-        if sources or self.compilations or output.is_dir():
+        if sources or self.compilations or self.output.is_dir():
             data = {"version": formgen_version(), "sources": sources, "compilations": self.compilations}
-            write_text_atomically(output / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
+            write_text_atomically(self.output / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
         return removed

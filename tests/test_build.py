@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -257,3 +258,27 @@ def test_building_one_file_leaves_the_rest_of_the_output_alone(workspace):
     again = run_build(workspace)
     assert names(again.built) == ["甲项目"] and [p.parent.name for p in again.removed] == ["out"]
     assert sorted(p.name for p in (out / "某局").iterdir()) == before
+
+
+def test_an_interrupted_build_loses_nothing_and_the_next_one_finishes(workspace, monkeypatch):
+    make_workspace(workspace)
+    run_build(workspace)
+    out = workspace.root / "out" / "某局"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    workspace.write("ws/templates/form.css", "/* changed: every form is to be rebuilt */\n")
+    real_write, calls = xlsx.write, []
+
+    def interrupted(sheet, path):
+        calls.append(sheet.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_write(sheet, path)
+
+    monkeypatch.setattr(xlsx, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(workspace)
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)  # nothing removed, nothing half-written
+    monkeypatch.setattr(xlsx, "write", real_write)
+    finished = run_build(workspace)
+    assert finished.ok and len(finished.built) == 2 and finished.compilations  # the two not done before
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
