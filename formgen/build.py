@@ -43,6 +43,13 @@ def output_file_stem(name: str) -> str:
     return stem or "未命名项目"
 
 
+def form_file_stem(name: str, kind: str) -> str:
+    """The output name of a form: ``课题研究`` for a 申报表, ``课题研究-自评表`` for the others,
+    so that a project's declaration and its self-evaluation can share a folder."""
+    stem = output_file_stem(name)
+    return stem if kind == "申报表" else f"{stem}-{kind}"
+
+
 @dataclass
 class Form:
     """One project of the build: where it comes from, where it goes, and how it went."""
@@ -114,7 +121,7 @@ def _load(source: Source, output: Path, report: Report) -> list[Form]:
             continue
         project = result.project
         folder = source.file.parent.relative_to(source.root)
-        forms.append(Form(source, index, project.name, project.form, output / folder / output_file_stem(project.name),
+        forms.append(Form(source, index, project.name, project.form, output / folder / form_file_stem(project.name, project.form),
                           result.warnings, result))
     return forms
 

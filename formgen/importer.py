@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .build import output_file_stem, write_text_atomically
+from .build import form_file_stem, write_text_atomically
 from .errors import FormgenError, ProjectError
 from .load import Settings, load_document
 from .newform import scalar
@@ -479,7 +479,8 @@ def import_files(files: list[Path], folder: Path) -> list[Imported]:
         for grid in grids:
             text, problems, notes = project_text(grid)
             name = re.search(r"^项目名称: (.*)$", text, re.M)
-            target = folder / f"{output_file_stem(_unquote(name.group(1)) if name else '未命名项目')}.yaml"
+            project_name = _unquote(name.group(1)) if name else "未命名项目"
+            target = folder / f"{form_file_stem(project_name, _form_kind(grid))}.yaml"
             if not problems:  # every field must read back as written, or nothing is written
                 try:
                     [document] = read_documents(text, str(target))

@@ -282,3 +282,11 @@ def test_an_interrupted_build_loses_nothing_and_the_next_one_finishes(workspace,
     finished = run_build(workspace)
     assert finished.ok and len(finished.built) == 2 and finished.compilations  # the two not done before
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+def test_a_declaration_and_its_self_evaluation_share_a_folder(workspace):
+    workspace.write("ws/申报.yaml", DECLARATION)
+    workspace.write("ws/自评.yaml", SELF_EVALUATION.replace("项目名称: 行政复议受理和行政诉讼应诉工作", "项目名称: 课题研究"))
+    report = run_build(workspace)
+    assert report.ok
+    assert sorted(p.name for p in (workspace.root / "out").glob("*.xlsx")) == ["课题研究-自评表.xlsx", "课题研究.xlsx"]

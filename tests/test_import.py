@@ -132,10 +132,10 @@ def test_import_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copytree(SAMPLES / "上海市城市管理行政执法局-2020", "ws")
     assert CliRunner().invoke(main, ["build", "ws", "-o", "out", "-f", "docx"]).exit_code == 0
-    result = CliRunner().invoke(main, ["import", "out/城管执法监督考核.docx", "-o", "导入"])
+    result = CliRunner().invoke(main, ["import", "out/城管执法监督考核-目标表.docx", "-o", "导入"])
     assert result.exit_code == 0, result.output
-    assert "已导入" in result.output and (tmp_path / "导入" / "城管执法监督考核.yaml").is_file()
-    again = CliRunner().invoke(main, ["import", "out/城管执法监督考核.docx", "-o", "导入"])
+    assert "已导入" in result.output and (tmp_path / "导入" / "城管执法监督考核-目标表.yaml").is_file()
+    again = CliRunner().invoke(main, ["import", "out/城管执法监督考核-目标表.docx", "-o", "导入"])
     assert again.exit_code == 1 and "已存在" in again.output
 
 
