@@ -82,10 +82,10 @@ def _warm_edit(work: Path, workspace: Path, edited: Path) -> float:
     """A one-file rebuild in a process that has built before, as ``formgen watch`` does."""
     from formgen.build import build
 
-    build([workspace], work / "out")
-    edited.write_text(edited.read_text(encoding="utf-8").replace("≥3(人)", "≥4(人)"), encoding="utf-8")
-    started = time.perf_counter()
-    build([workspace], work / "out")
+    for old, new in (("≥3(人)", "≥4(人)"), ("≥4(人)", "≥5(人)")):  # the first edit warms the process up
+        edited.write_text(edited.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        started = time.perf_counter()
+        build([workspace], work / "out")
     return time.perf_counter() - started
 
 
