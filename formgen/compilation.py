@@ -58,7 +58,7 @@ def write_xlsx(title: str, members: list[Member], path) -> None:
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     index.merge_cells("A1:D1")
-    index["A1"] = title
+    xlsx.set_text(index["A1"], title)
     index["A1"].font = Font(name=BODY_FONT, size=16, bold=True)
     index["A1"].alignment = Alignment(horizontal="center")
     index.row_dimensions[1].height = 32

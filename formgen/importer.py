@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .build import form_file_stem, write_text_atomically
-from .errors import FormgenError, ProjectError
+from .errors import ProjectError
 from .load import Settings, load_document
 from .newform import scalar
 from .yamlread import read_documents
@@ -44,7 +45,7 @@ class Grid:
     source: str  # file name, and sheet name for XLSX
     cells: dict[tuple[int, int], Cell]
     headings: list[str] = field(default_factory=list)
-    address_of: callable = None  # (row, col) → "C7" or "表2 第3行第2列"
+    address_of: Callable[[tuple[int, int]], str] = str  # (row, col) → "Sheet!C7" or "表格第 3 行第 2 列"
 
     def at(self, row: int, col: int) -> Cell | None:
         return self.cells.get((row, col))
@@ -61,10 +62,6 @@ class Grid:
             if r <= row < r + cell.rowspan and c <= col < c + cell.colspan:
                 return r, c
         return None
-
-
-class ImportProblem(FormgenError):
-    """A form that could not be read without losing something."""
 
 
 def normalise(label: str) -> str:
