@@ -74,6 +74,7 @@ def test_init_never_overwrites(workspace):
 def test_templates_export_copies_the_builtin_ones_once(workspace):
     result = CliRunner().invoke(main, ["templates", "export", "单位"])
     assert result.exit_code == 0
-    assert sorted(p.name for p in (workspace.root / "单位" / "templates").iterdir()) == ["form.css", "申报表.html", "目标表.html", "自评表.html"]
+    assert sorted(p.name for p in (workspace.root / "单位" / "templates").iterdir()) == [
+        "_macros.html", "_page.html", "form.css", "申报表.html", "目标表.html", "自评表.html"]
     again = CliRunner().invoke(main, ["templates", "export", "单位"])
     assert again.exit_code == 1 and "未复制任何文件" in again.output
