@@ -27,8 +27,23 @@ def _formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
     return formats
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="formgen", message="formgen %(version)s")
+class _Command(click.Command):
+    """A command whose -h/--help speaks Chinese like the rest of the interface."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+
+
+class _Group(_Command, click.Group):
+    command_class = _Command
+    group_class = type
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="formgen", message="formgen %(version)s", help="显示版本并退出。")
 def main() -> None:
     """formgen：由 YAML 项目文件生成财政项目支出绩效表单（DOCX、XLSX、PDF）。"""
 
