@@ -147,3 +147,11 @@ def test_long_self_evaluation_repeats_its_header(fidelity_build):
     first = next(i for i, text in enumerate(pages) if "偏差原因分析及改进措施" in text)
     assert len(pages) - first >= 3  # the indicator table runs over several pages…
     assert all("偏差原因分析及改进措施" in text for text in pages[first:])  # …each with its header
+
+
+def test_a_merged_label_cut_by_a_page_break_is_printed_again(fidelity_build):
+    job, sheet = job_named(fidelity_build, LONG_FORM)
+    pages = [page.extract_text() for page in PdfReader(job.stem.with_suffix(".pdf")).pages]
+    # 产出指标 and its 数量指标 run from page 1 onto page 2: page 2 names both again.
+    assert "产出指标" in pages[1] and "数量指标" in pages[1] and "绩效指标" in pages[1]
+    assert pages[0].count("产出指标") == 1

@@ -50,26 +50,56 @@ class _Segment:
 @dataclass
 class _Group:
     tag: str  # thead | tbody
+    first: int  # grid row of its first row
     rows: list[list[_Segment]]
 
 
 def write(sheets: list[Sheet], path, css: str) -> None:
-    """Print one or more forms into one PDF, each starting on a new page."""
-    _print(render_html(sheets, css), path)
+    """Print one or more forms into one PDF, each starting on a new page.
+
+    A merged 一级/二级 cell that a page break cuts would show its label on the first
+    page only. So a form that runs over pages is laid out again with such cells cut
+    at the page breaks, each piece labelled; if that moves a break (a label needing
+    more room than its rows), the first layout is kept rather than a wrong cut.
+    """
+    document = _render(render_html(sheets, css))
+    if len(sheets) == 1:
+        cuts = _cuts_needed(sheets[0], _page_starts(document))
+        if cuts:
+            relaid = _render(render_html(sheets, css, cuts=cuts))
+            if cuts <= _page_starts(relaid):
+                document = relaid
+    document.write_pdf(path)
 
 
 def write_title_page(title: str, path, css: str) -> None:
     """A page holding only a compilation's title."""
-    _print(render_html([], css, title), path)
+    _render(render_html([], css, title)).write_pdf(path)
 
 
-def _print(html: str, path) -> None:
-    document = _weasyprint().HTML(string=html).render(font_config=_font_config())
-    document.write_pdf(path)
+def _render(html: str):
+    return _weasyprint().HTML(string=html).render(font_config=_font_config())
 
 
-def render_html(sheets: list[Sheet], css: str, cover_title: str | None = None) -> str:
-    pages = [{"sheet": sheet, "parts": _parts(sheet)} for sheet in sheets]
+def _page_starts(document) -> set[int]:
+    """The grid rows that open a page, after the first page (rows carry ``data-row``)."""
+    starts = set()
+    for page in document.pages[1:]:
+        rows = [int(box.element.get("data-row")) for box in page._page_box.descendants()  # noqa: SLF001
+                if box.element_tag == "tr" and box.element is not None and box.element.get("data-row")
+                and "repeat" not in (box.element.get("class") or "")]
+        if rows:
+            starts.add(min(rows))
+    return starts
+
+
+def _cuts_needed(sheet: Sheet, starts: set[int]) -> set[int]:
+    """The page starts that fall inside a merged cell."""
+    return {row for row in starts if any(c.row < row < c.row + c.rowspan for c in sheet.cells)}
+
+
+def render_html(sheets: list[Sheet], css: str, cover_title: str | None = None, cuts: set[int] = frozenset()) -> str:
+    pages = [{"sheet": sheet, "parts": _parts(sheet, cuts)} for sheet in sheets]
     title = cover_title or (sheets[0].name if sheets else "")
     return _ENVIRONMENT.get_template("print.html").render(
         pages=pages, css=_font_faces() + css + _PRINT_CSS, title=title, cover_title=cover_title)
@@ -82,8 +112,9 @@ def _font_faces() -> str:
     return font_face_css()
 
 
-def _parts(sheet: Sheet) -> list[list[_Group]]:
-    """Tables of row groups: (lead tbody), then thead of the repeating rows, then tbody."""
+def _parts(sheet: Sheet, cuts: set[int] = frozenset()) -> list[list[_Group]]:
+    """Tables of row groups: (lead tbody), then thead of the repeating rows, then tbody;
+    merged cells are also cut at ``cuts`` (page breaks), every piece with its text."""
     n = sheet.row_count
     if not sheet.repeat_rows:
         tables = [[("tbody", 0, n)]]
@@ -92,23 +123,25 @@ def _parts(sheet: Sheet) -> list[list[_Group]]:
         tail = [("thead", first, end)] + ([("tbody", end, n)] if end < n else [])
         tables = ([[("tbody", 0, first)]] if first else []) + [tail]
     largest = {id(c): _largest_segment(c, tables) for c in sheet.cells}
-    return [[_group(sheet, tag, a, b, largest) for tag, a, b in table] for table in tables]
+    return [[_group(sheet, tag, a, b, largest, cuts) for tag, a, b in table] for table in tables]
 
 
-def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
+def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict, cuts: set[int]) -> _Group:
     rows: list[list[_Segment]] = [[] for _ in range(a, b)]
     for cell in sorted(sheet.cells, key=lambda c: (c.row, c.col)):
         top, bottom = max(cell.row, a), min(cell.row + cell.rowspan, b)
         if top >= bottom:
             continue
-        classes = [name for name in (_ALIGN_CLASS[cell.align],) if name]
-        if cell.row < a:
-            classes.append("open-top")
-        if cell.row + cell.rowspan > b:
-            classes.append("open-bottom")
-        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes,
-                                      largest[id(cell)] == (a, top)))
-    return _Group(tag, rows)
+        edges = [top, *sorted(row for row in cuts if top < row < bottom), bottom]
+        for start, end in zip(edges, edges[1:]):
+            classes = [name for name in (_ALIGN_CLASS[cell.align],) if name]
+            if start == top and cell.row < a:
+                classes.append("open-top")
+            if end == bottom and cell.row + cell.rowspan > b:
+                classes.append("open-bottom")
+            with_text = len(edges) > 2 or largest[id(cell)] == (a, top)
+            rows[start - a].append(_Segment(cell, "th" if cell.is_label else "td", end - start, classes, with_text))
+    return _Group(tag, a, rows)
 
 
 def _largest_segment(cell: Cell, tables) -> tuple[int, int]:
