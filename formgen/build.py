@@ -155,8 +155,8 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
     compilations = _plan_compilations(report.unchanged + pending, formats, state, output, report)
     form_tasks = [(form, _render_task, (form.loaded.project, str(form.source.templates), str(form.stem),
                                         formats or form.source.settings.formats)) for form in pending]
-    first = [task for task in compilations if task[2][0] != "pdf"]  # need only the forms' grids
-    later = [task for task in compilations if task[2][0] == "pdf"]  # made of the forms' PDFs: after them
+    first = [task for task in compilations if task[0][1] != "pdf"]  # need only the forms' grids
+    later = [task for task in compilations if task[0][1] == "pdf"]  # made of the forms' PDFs: after them
     try:
         with _Workers(jobs, len(form_tasks) + len(compilations)) as workers:
             done = 0
@@ -341,8 +341,8 @@ class _Unit:
 
 
 def _plan_compilations(forms: list[Form], formats, state: "_State", output: Path, report: Report):
-    """The 汇总表 tasks to run, (unit, function, argument) a format, for each unit whose forms, order
-    or title changed; the others keep their record."""
+    """The 汇总表 tasks to run, ((unit, "grid" or "pdf"), function, argument), for each unit whose
+    forms, order or title changed; the others keep their record."""
     units: dict[Path, _Unit] = {}
     for form in forms:
         settings = form.source.settings
@@ -369,37 +369,65 @@ def _plan_compilations(forms: list[Form], formats, state: "_State", output: Path
         # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
         state.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
                                     "folder": str(unit.settings.summary_folder)}
-        state.unfinished[stem] = (len(unit_formats), fingerprint, [])
-        members = [_member(form) for form in unit.ordered()]
-        css = _layouts(str(unit.forms[0].source.templates)).stylesheet()
-        covers = str(output / CACHE_FOLDER)
-        planned += [((unit, fmt), _compile_task, (fmt, unit.title, members, stem, css, covers)) for fmt in unit_formats]
+        members = [_MemberSource(form.source.file, form.index, form.source.settings, str(form.source.templates),
+                                 form.kind, form.name, f"{form.stem}.pdf") for form in unit.ordered()]
+        grids = [fmt for fmt in unit_formats if fmt != "pdf"]
+        tasks = [((unit, "grid"), _compile_grids_task, (grids, unit.title, members, stem))] if grids else []
+        if "pdf" in unit_formats:
+            css = _layouts(str(unit.forms[0].source.templates)).stylesheet()
+            tasks.append(((unit, "pdf"), _compile_pdf_task, (unit.title, members, stem, css, str(output / CACHE_FOLDER))))
+        state.unfinished[stem] = (len(tasks), fingerprint, [])
+        planned += tasks
     return planned
 
 
-def _member(form: Form):
-    from .compilation import Member
+@dataclass
+class _MemberSource:
+    """Where a 汇总表 finds one of its forms; the worker that writes the 汇总表 lays it out."""
 
-    loaded = form.loaded or load_file(form.source.file, form.source.settings)[form.index]
-    sheet = _layouts(str(form.source.templates)).sheet(loaded.project)
-    return Member(sheet, form.kind, loaded.project.headline_amount, f"{form.stem}.pdf")
+    file: Path
+    index: int
+    settings: Settings
+    templates: str
+    kind: str
+    name: str
+    pdf: str
 
 
-def _compile_task(task) -> list[str] | str:
-    """Write one format of one 汇总表; the path written (none when its forms have no PDFs), or an error."""
+def _compile_grids_task(task) -> list[str] | str:
+    """Write the DOCX and XLSX of one 汇总表, laying its forms out here, in the worker."""
     from . import compilation
 
-    fmt, title, members, stem, css, covers = task
-    if fmt == "pdf" and not all(Path(m.pdf).is_file() for m in members):
-        return []  # the forms' own PDFs are the compilation's pages
-    write = {"docx": lambda p: compilation.write_docx(title, members, p),
-             "xlsx": lambda p: compilation.write_xlsx(title, members, p),
-             "pdf": lambda p: compilation.write_pdf(title, members, p, css, Path(covers))}[fmt]
+    formats, title, sources, stem = task
     try:
-        write_atomically(Path(f"{stem}.{fmt}"), write)
-        return [f"{stem}.{fmt}"]
+        members = []
+        for source in sources:
+            loaded = load_file(source.file, source.settings)[source.index]
+            if isinstance(loaded, ProjectError):  # edited since the build began
+                raise loaded
+            sheet = _layouts(source.templates).sheet(loaded.project)
+            members.append(compilation.Member(sheet, source.kind, loaded.project.headline_amount))
+        writers = {"docx": compilation.write_docx, "xlsx": compilation.write_xlsx}
+        for fmt in formats:
+            write_atomically(Path(f"{stem}.{fmt}"), lambda path, fmt=fmt: writers[fmt](title, members, path))
+        return [f"{stem}.{fmt}" for fmt in formats]
     except (FormgenError, OSError) as error:
-        return f"汇总表 {Path(stem).name}.{fmt} 生成失败：{error}"
+        return f"汇总表 {Path(stem).name} 生成失败：{error}"
+
+
+def _compile_pdf_task(task) -> list[str] | str:
+    """The 汇总表 PDF: its title page and the forms' own PDFs (none when they were not made)."""
+    from . import compilation
+
+    title, sources, stem, css, covers = task
+    if not all(Path(source.pdf).is_file() for source in sources):
+        return []
+    try:
+        pages = [(source.name, source.pdf) for source in sources]
+        write_atomically(Path(f"{stem}.pdf"), lambda path: compilation.write_pdf(title, pages, path, css, Path(covers)))
+        return [f"{stem}.pdf"]
+    except (FormgenError, OSError) as error:
+        return f"汇总表 {Path(stem).name}.pdf 生成失败：{error}"
 
 
 # --- what the last build did ------------------------------------------------------

@@ -21,12 +21,11 @@ from .sheet import BODY_FONT, Sheet
 
 @dataclass
 class Member:
-    """One form of a compilation: its grid, the amount the index lists, and its own PDF."""
+    """One form of a compilation: its grid and the amount the index lists."""
 
     sheet: Sheet
     form: str
     amount: Decimal | None
-    pdf: str | None = None
 
 
 def write_docx(title: str, members: list[Member], path) -> None:
@@ -88,14 +87,15 @@ def write_xlsx(title: str, members: list[Member], path) -> None:
     workbook.save(path)
 
 
-def write_pdf(title: str, members: list[Member], path, css: str, covers: Path) -> None:
+def write_pdf(title: str, pages: list[tuple[str, str]], path, css: str, covers: Path) -> None:
+    """The title page, then each form's own PDF (name, path), bookmarked by name."""
     from pypdf import PdfWriter
 
     cover = title_page(title, css, covers)
     writer = PdfWriter()
     writer.append(cover, import_outline=False)
-    for member in members:
-        writer.append(member.pdf, outline_item=member.sheet.name, import_outline=False)
+    for name, pdf in pages:
+        writer.append(pdf, outline_item=name, import_outline=False)
     writer.add_metadata({"/Title": title})
     with open(path, "wb") as file:
         writer.write(file)
