@@ -113,6 +113,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     value = source_line.split(":", 1)[1].strip() if ":" in source_line else source_line.strip()
     if value[:1] in set(">|*&!%@`"):
         message = f"YAML 无法读取此值 {value!r}：{_QUOTE_HINT}"
+    elif "\\t" in (exc.problem or ""):  # PyYAML spells a tab as backslash-t
+        message = "缩进不能用制表符（Tab），请改用空格"
     else:
         message = f"YAML 语法错误（{exc.problem}），请检查缩进、冒号和引号"
     return Problem(file, line, "", message)

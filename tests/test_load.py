@@ -147,3 +147,9 @@ def test_control_characters_are_refused(workspace):
     text = declaration(项目性质="项目性质: \"其他\\x07项目\"")
     [problem] = problems_of(workspace, text)
     assert problem.field == "项目性质" and "控制字符" in problem.message
+
+
+def test_tab_indentation_is_explained(workspace):
+    text = DECLARATION.replace("  产出指标:", "\t产出指标:")
+    [problem] = problems_of(workspace, text)
+    assert problem.line == line_of(text, "产出指标") and "制表符" in problem.message
