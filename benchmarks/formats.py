@@ -28,13 +28,13 @@ def main(root: Path) -> None:
     seconds = {"layout": 0.0, "docx": 0.0, "xlsx": 0.0, "pdf": 0.0}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        pdf.write([layouts.sheet(report.done[0].loaded.project)], out / "warm-up.pdf", css)
+        pdf.write(layouts.sheet(report.done[0].loaded.project), out / "warm-up.pdf", css)
         for job in report.done:
             tick = time.perf_counter()
             sheet = layouts.sheet(job.loaded.project)
             seconds["layout"] += time.perf_counter() - tick
             for name, write in (("docx", docx.write), ("xlsx", xlsx.write),
-                                ("pdf", lambda s, p: pdf.write([s], p, css))):
+                                ("pdf", lambda s, p: pdf.write(s, p, css))):
                 tick = time.perf_counter()
                 write(sheet, out / f"form.{name}")
                 seconds[name] += time.perf_counter() - tick

@@ -100,7 +100,7 @@ def floors() -> None:
     layouts = Layouts()
     css = layouts.stylesheet()
     sheets = [layouts.sheet(form.loaded.project) for form in check([SAMPLES]).done]
-    pdf.write([sheets[0]], os.devnull, css)  # warm-up: Pango, fonts
+    pdf.write(sheets[0], os.devnull, css)  # warm-up: Pango, fonts
     timings = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
@@ -111,7 +111,7 @@ def floors() -> None:
                 action(sheet, out / f"{index}")
             timings[name] = (time.perf_counter() - started) / len(sheets)
 
-        clock("formgen pdf", lambda s, p: pdf.write([s], f"{p}.pdf", css))
+        clock("formgen pdf", lambda s, p: pdf.write(s, f"{p}.pdf", css))
         htmls = {id(s): pdf.render_html([s], css) for s in sheets}
         clock("weasyprint floor", lambda s, p: weasyprint.HTML(string=htmls[id(s)]).write_pdf(f"{p}.pdf"))
         clock("formgen xlsx", lambda s, p: xlsx.write(s, f"{p}.xlsx"))

@@ -287,7 +287,7 @@ def _writer(fmt: str, sheet, layout):
     return {
         "docx": lambda path: docx.write(sheet, path),
         "xlsx": lambda path: xlsx.write(sheet, path),
-        "pdf": lambda path: pdf.write([sheet], path, layout.stylesheet()),
+        "pdf": lambda path: pdf.write(sheet, path, layout.stylesheet()),
     }[fmt]
 
 

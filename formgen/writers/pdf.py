@@ -54,21 +54,20 @@ class _Group:
     rows: list[list[_Segment]]
 
 
-def write(sheets: list[Sheet], path, css: str) -> None:
-    """Print one or more forms into one PDF, each starting on a new page.
+def write(sheet: Sheet, path, css: str) -> None:
+    """Print one form into a PDF.
 
     A merged 一级/二级 cell that a page break cuts would show its label on the first
     page only. So a form that runs over pages is laid out again with such cells cut
     at the page breaks, each piece labelled; if that moves a break (a label needing
     more room than its rows), the first layout is kept rather than a wrong cut.
     """
-    document = _render(render_html(sheets, css))
-    if len(sheets) == 1:
-        cuts = _cuts_needed(sheets[0], _page_starts(document))
-        if cuts:
-            relaid = _render(render_html(sheets, css, cuts=cuts))
-            if cuts <= _page_starts(relaid):
-                document = relaid
+    document = _render(render_html([sheet], css))
+    cuts = _cuts_needed(sheet, _page_starts(document))
+    if cuts:
+        relaid = _render(render_html([sheet], css, cuts=cuts))
+        if cuts <= _page_starts(relaid):
+            document = relaid
     document.write_pdf(path)
 
 
