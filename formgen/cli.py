@@ -11,7 +11,7 @@ import click
 from . import build as building
 from .build import write_text_atomically
 from .errors import LEVEL_NAMES, FormgenError
-from .load import FORMATS, display_path
+from .load import FORMATS, display_path, parse_formats
 from .newform import self_evaluation_text
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -20,9 +20,8 @@ _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def _formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    formats = tuple(part.strip().lower() for part in value.replace("，", ",").split(",") if part.strip())
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
+    formats = parse_formats(value)
+    if formats is None:
         raise click.BadParameter(f"格式应为 {','.join(FORMATS)} 中的一个或多个，实际为 {value!r}")
     return formats
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from .build import form_file_stem, write_text_atomically
 from .errors import ProjectError
 from .load import Settings, load_document
-from .newform import scalar
+from .newform import scalar, text_block
 from .yamlread import read_documents
 
 TITLES = {"财政项目支出绩效目标申报表": "申报表", "财政项目支出绩效自评表": "自评表", "财政项目支出绩效目标表": "目标表"}
@@ -416,15 +416,9 @@ def _mapping(key: str, items: list[tuple[str, Decimal | None]]) -> list[str]:
 
 
 def _block(key: str, r: _Reader, position, indent: int = 0) -> list[str]:
-    pad = " " * indent
-    if position is None:
-        return []
-    text = r.grid.cells[position].text.strip("\n")
-    if not text.strip():
-        return []
-    if text[0].isspace():
-        return [f"{pad}{key}: {scalar(text)}"]
-    return [f"{pad}{key}: |"] + [f"{pad}  {line}" for line in text.split("\n")]
+    """The text of a cell as a YAML text field; nothing when the cell is absent or empty."""
+    text = r.grid.cells[position].text.strip("\n") if position is not None else ""
+    return text_block(key, text, indent) if text.strip() else []
 
 
 def _tree(key: str, rows, leaf, r: _Reader) -> list[str]:

@@ -106,7 +106,7 @@ def _apply_settings_file(settings: Settings, path: Path) -> None:
             else:
                 settings.order = tuple(value)
         elif key == "格式":
-            formats = _parse_formats(value)
+            formats = parse_formats(value)
             if formats is None:
                 problems.append(Problem(name, line, key, f"应为 {'、'.join(FORMATS)} 中的一个或多个，实际为 {value!r}"))
             else:
@@ -119,7 +119,8 @@ def _apply_settings_file(settings: Settings, path: Path) -> None:
     settings.files += (path,)
 
 
-def _parse_formats(value: object) -> tuple[str, ...] | None:
+def parse_formats(value: object) -> tuple[str, ...] | None:
+    """``docx,pdf`` or ``[docx, pdf]`` (full-width commas too) as formats; None if any is unknown."""
     items = value if isinstance(value, list) else str(value or "").replace("，", ",").split(",")
     formats = tuple(str(item).strip().lower() for item in items if str(item).strip())
     if not formats or any(f not in FORMATS for f in formats):

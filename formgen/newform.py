@@ -78,7 +78,7 @@ def self_evaluation_text(declaration: Declaration, source: str) -> str:
         lines += [f"  {label}:", f"    年初预算数:{amount}{mark}", f"    全年预算数:{amount}{mark}",
                   f"    全年执行数:{TO_FILL}"]
     lines.append("年度总体目标:")
-    lines += _block("预期目标", declaration.annual_goal, 2)
+    lines += text_block("预期目标", declaration.annual_goal, 2)
     lines.append(f"  实际完成情况:{TO_FILL}")
     lines.append("绩效指标:")
     weights = suggested_weights(declaration.indicators)
@@ -98,7 +98,7 @@ def self_evaluation_text(declaration: Declaration, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(key: str, text: str | None, indent: int) -> list[str]:
+def text_block(key: str, text: str | None, indent: int = 0) -> list[str]:
     """A text as a literal block (kept line for line), or quoted when a block cannot hold it."""
     pad = " " * indent
     if not text:
