@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from .errors import Problem
 from . import scoring
+from .layout import money
 from .model import Declaration, SelfEvaluation, TargetTable
 from .targets import looks_numeric, parse_target
 
@@ -82,12 +83,8 @@ def _funding_sums(loaded, project: Declaration) -> list[Problem]:
             formula = " + ".join(name for name, _ in parts)
             problems.append(loaded.problem(
                 ("项目资金", total_name),
-                f"{total_name} {_yuan(total)} 不等于 {formula} = {_yuan(computed)}"))
+                f"{total_name} {money(total)} 不等于 {formula} = {money(computed)}"))
     return problems
-
-
-def _yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
 
 
 def _dates(loaded, project) -> list[Problem]:
@@ -156,7 +153,7 @@ def _evaluation_funding(loaded, project: SelfEvaluation) -> list[Problem]:
     for label, key, line in project.funding.rows():
         path = ("项目资金", key)
         if line.annual == 0 and line.executed > 0:
-            problems.append(loaded.problem(path + ("全年执行数",), f"{label} 全年预算数为 0，全年执行数却为 {_yuan(line.executed)}"))
+            problems.append(loaded.problem(path + ("全年执行数",), f"{label} 全年预算数为 0，全年执行数却为 {money(line.executed)}"))
         problems += _mismatch(loaded, path + ("执行率",), f"{label} 执行率", line.rate_given, line.rate)
     typed = project.funding.total_given
     if typed is not None:
