@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 
 setup: $(VENV)/.installed
 	@scripts/setup-system.sh
-	@$(BIN)/python -m formgen.fonts
+	@$(BIN)/python -m formgen.writers.fonts
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

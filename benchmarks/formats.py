@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from formgen.build import check
+from formgen.workspace import check
 from formgen.layout import Layouts
 from formgen.writers import docx, pdf, xlsx
 
@@ -24,17 +24,15 @@ def main(root: Path) -> None:
     report = check([root])
     loading = time.perf_counter() - started
     layouts = Layouts()
-    css = layouts.stylesheet()
     seconds = {"layout": 0.0, "docx": 0.0, "xlsx": 0.0, "pdf": 0.0}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        pdf.write(layouts.sheet(report.done[0].loaded.project), out / "warm-up.pdf", css)
+        pdf.write(layouts.sheet(report.done[0].loaded.project), out / "warm-up.pdf")
         for job in report.done:
             tick = time.perf_counter()
             sheet = layouts.sheet(job.loaded.project)
             seconds["layout"] += time.perf_counter() - tick
-            for name, write in (("docx", docx.write), ("xlsx", xlsx.write),
-                                ("pdf", lambda s, p: pdf.write(s, p, css))):
+            for name, write in (("docx", docx.write), ("xlsx", xlsx.write), ("pdf", pdf.write)):
                 tick = time.perf_counter()
                 write(sheet, out / f"form.{name}")
                 seconds[name] += time.perf_counter() - tick

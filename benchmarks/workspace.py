@@ -80,7 +80,7 @@ def samples_loop(work: Path) -> None:
 
 def _warm_edit(work: Path, workspace: Path, edited: Path) -> float:
     """A one-file rebuild in a process that has built before, as ``formgen watch`` does."""
-    from formgen.build import build
+    from formgen.workspace import build
 
     for old, new in (("≥3(人)", "≥4(人)"), ("≥4(人)", "≥5(人)")):  # the first edit warms the process up
         edited.write_text(edited.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
@@ -93,14 +93,13 @@ def floors() -> None:
     import weasyprint
     from openpyxl import Workbook
 
-    from formgen.build import check
+    from formgen.workspace import check
     from formgen.layout import Layouts
     from formgen.writers import docx, pdf, xlsx
 
     layouts = Layouts()
-    css = layouts.stylesheet()
     sheets = [layouts.sheet(form.loaded.project) for form in check([SAMPLES]).done]
-    pdf.write(sheets[0], os.devnull, css)  # warm-up: Pango, fonts
+    pdf.write(sheets[0], os.devnull)  # warm-up: Pango, fonts
     timings = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
@@ -111,8 +110,8 @@ def floors() -> None:
                 action(sheet, out / f"{index}")
             timings[name] = (time.perf_counter() - started) / len(sheets)
 
-        clock("formgen pdf", lambda s, p: pdf.write(s, f"{p}.pdf", css))
-        htmls = {id(s): pdf.render_html([s], css) for s in sheets}
+        clock("formgen pdf", lambda s, p: pdf.write(s, f"{p}.pdf"))
+        htmls = {id(s): pdf.render_html(s) for s in sheets}
         clock("weasyprint floor", lambda s, p: weasyprint.HTML(string=htmls[id(s)]).write_pdf(f"{p}.pdf"))
         clock("formgen xlsx", lambda s, p: xlsx.write(s, f"{p}.xlsx"))
         clock("openpyxl floor", lambda s, p: _bare_workbook(Workbook, s, f"{p}.xlsx"))

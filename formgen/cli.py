@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from . import build as building
-from .build import write_text_atomically
+from .workspace import Report, build as build_workspace, check as check_workspace
 from .errors import LEVEL_NAMES, FormgenError
-from .load import FORMATS, display_path, parse_formats
-from .newform import self_evaluation_text
+from .files import display_path, write_text_atomically
+from .writers import FORMATS, parse_formats
 
 _PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
@@ -66,13 +65,13 @@ def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
     _summarise(report, _built_text(report))
 
 
-def _build_with_progress(paths, output, formats, jobs) -> building.Report:
+def _build_with_progress(paths, output, formats, jobs) -> Report:
     """A progress bar with the current project on a terminal; one line per form otherwise."""
     if not sys.stdout.isatty():
         def line(done, total, form, ok):
             click.echo(f"{'已生成' if ok else '未生成'} {form.label}")
 
-        return building.build(paths, output, formats, jobs, on_progress=line)
+        return build_workspace(paths, output, formats, jobs, on_progress=line)
     bar = None
     try:
         def progress(done, total, form, ok):
@@ -82,13 +81,13 @@ def _build_with_progress(paths, output, formats, jobs) -> building.Report:
                 bar.__enter__()
             bar.update(1, form.name)
 
-        return building.build(paths, output, formats, jobs, on_progress=progress)
+        return build_workspace(paths, output, formats, jobs, on_progress=progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
 
 
-def _built_text(report: building.Report) -> str:
+def _built_text(report: Report) -> str:
     text = f"生成 {len(report.built)} 个表单"
     if report.unchanged:
         text += f"，未改动 {len(report.unchanged)} 个"
@@ -106,9 +105,9 @@ def _built_text(report: building.Report) -> str:
 def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None,
           interval: float) -> None:
     """先生成一次，然后每次保存项目文件、formgen.yaml 或模板时重新生成，直到按 Ctrl-C。"""
-    from .watch import watch as watch_loop
+    from .workspace.watch import watch as watch_loop
 
-    def rebuilt(report: building.Report) -> None:
+    def rebuilt(report: Report) -> None:
         for form in report.built:
             click.echo(f"已生成 {form.label}")
         for problem in report.warnings + [p for problems in report.failed for p in problems]:
@@ -126,7 +125,7 @@ def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
 @_PATHS
 def check(paths: tuple[Path, ...]) -> None:
     """只检查 PATHS 下的项目文件，不写任何文件。"""
-    report = _run(lambda: building.check(list(paths) or [Path(".")]))
+    report = _run(lambda: check_workspace(list(paths) or [Path(".")]))
     _summarise(report, f"检查通过 {len(report.done)} 个项目")
 
 
@@ -138,18 +137,11 @@ def check(paths: tuple[Path, ...]) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 def new(kind: str, source: Path, output: Path, force: bool) -> None:
     """由上一年度的申报表生成自评表草稿（KIND 目前为 自评表）。"""
-    if output.exists() and not force:
-        click.echo(f"错误：{display_path(output)} 已存在；如要覆盖请加 --force", err=True)
-        raise SystemExit(1)
-    report = _run(lambda: building.check([source]))
-    if not report.ok:
-        _summarise(report, "未生成")
-    declarations = [job.loaded for job in report.done if job.loaded.project.form == "申报表"]
-    if len(declarations) != len(report.done) or not declarations:
-        click.echo(f"错误：{display_path(source)} 中应为申报表", err=True)
-        raise SystemExit(1)
-    text = "---\n".join(self_evaluation_text(loaded.project, display_path(source)) for loaded in declarations)
-    write_text_atomically(output, text)
+    from .commands.new import new_self_evaluation
+
+    failed = _run(lambda: new_self_evaluation(source, output, force))
+    if failed is not None:
+        _summarise(failed, "未生成")
     click.echo(f"已生成 {display_path(output)}：请填写标有「待填写」的字段，然后运行 formgen check {display_path(output)}")
 
 
@@ -157,7 +149,7 @@ def new(kind: str, source: Path, output: Path, force: bool) -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def init(folder: Path) -> None:
     """新建工作区 FOLDER：formgen.yaml、申报表和自评表示例、使用说明。"""
-    from .scaffold import init_workspace
+    from .commands.init import init_workspace
 
     for path in _run(lambda: init_workspace(folder)):
         click.echo(f"已创建 {display_path(path)}")
@@ -172,7 +164,7 @@ def templates() -> None:
 @click.argument("workspace", type=click.Path(file_okay=False, path_type=Path))
 def templates_export(workspace: Path) -> None:
     """把内置模板复制到 WORKSPACE/templates/。"""
-    from .scaffold import export_templates
+    from .commands.init import export_templates
 
     for path in _run(lambda: export_templates(workspace)):
         click.echo(f"已导出 {display_path(path)}")
@@ -183,7 +175,7 @@ def templates_export(workspace: Path) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）。")
 def schema(output: Path | None) -> None:
     """输出项目文件的 JSON Schema，供编辑器补全和检查。"""
-    from .schema import schema_text
+    from .commands.schema import schema_text
 
     if output is None:
         click.echo(schema_text(), nl=False)
@@ -198,7 +190,7 @@ def schema(output: Path | None) -> None:
               help="写入项目文件的目录。")
 def import_(files: tuple[Path, ...], output: Path) -> None:
     """从已有的 XLSX、DOCX 表单（申报表、自评表、目标表）读出项目文件，每张表一个。"""
-    from .importer import import_files
+    from .commands.importing import import_files
 
     output.mkdir(parents=True, exist_ok=True)
     results = _run(lambda: import_files(list(files), output))
@@ -224,7 +216,7 @@ def _run(action):
         raise SystemExit(error.exit_code) from None
 
 
-def _summarise(report: building.Report, done_text: str) -> None:
+def _summarise(report: Report, done_text: str) -> None:
     for problem in report.warnings + [p for problems in report.failed for p in problems]:
         click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
     parts = [done_text]

@@ -33,7 +33,7 @@ def fidelity_build(tmp_path_factory):
     """A few samples built once in all three formats: a short 2023 form, a long one that
     runs over pages, a 2024 form with 成本指标 and empty amounts, one from the second unit,
     two 自评表 (one long) and a 2020 目标表."""
-    from formgen.build import build
+    from formgen.workspace import build
 
     source = tmp_path_factory.mktemp("fidelity-samples")
     picks = [

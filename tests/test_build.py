@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from formgen import build as building
+from formgen import workspace as building
 from formgen.cli import main
 from formgen.writers import xlsx
 from projects import DECLARATION, SELF_EVALUATION, declaration
@@ -222,7 +222,7 @@ def test_parallel_and_serial_builds_write_the_same_forms(workspace):
 
 
 def test_watch_rebuilds_after_a_save(workspace):
-    from formgen.watch import watch
+    from formgen.workspace.watch import watch
 
     make_workspace(workspace, names=("甲项目",))
     builds = []

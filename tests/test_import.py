@@ -7,11 +7,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from formgen import scoring
-from formgen.build import build, check
+from formgen import money
+from formgen.workspace import build, check
 from formgen.cli import main
-from formgen.importer import import_files
-from formgen.layout import Layouts, paragraphs
+from formgen.commands.importing import import_files
+from formgen.layout import Layouts
+from formgen.layout.layouts import paragraphs
 from conftest import SAMPLES
 
 
@@ -31,7 +32,7 @@ def comparable(project) -> dict:
         for key in ("total_given", "grade_given", "budget_score_given"):
             data.pop(key)
         funding = data.pop("funding")
-        data["funding"] = {line: {column: scoring.wan_yuan(funding[line][column]) for column in ("initial", "annual", "executed")}
+        data["funding"] = {line: {column: money.wan_yuan(funding[line][column]) for column in ("initial", "annual", "executed")}
                            for line in ("appropriation", "carried_over", "other")}
     return data
 

@@ -2,7 +2,9 @@
 
 from projects import DECLARATION
 
-from formgen.layout import Layouts, hierarchy, money, paragraphs, parse_sheet
+from formgen.layout import Layouts, parse_sheet
+from formgen.layout.layouts import hierarchy, paragraphs
+from formgen.money import money
 from formgen.load import load_file, read_settings
 
 

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from click.testing import CliRunner
 
-from formgen.build import check
+from formgen.workspace import check
 from formgen.cli import main
-from formgen.newform import scalar, suggested_weights
+from formgen.commands.new import suggested_weights
+from formgen.yamlwrite import scalar
 from conftest import SAMPLES
 
 

@@ -6,8 +6,8 @@ from projects import DECLARATION, declaration, line_of
 
 from formgen.errors import ProjectError
 from formgen.load import load_file, read_settings
-from formgen.rules import catalogue_for
-from formgen.targets import parse_target
+from formgen.load.rules import catalogue_for
+from formgen.load.targets import parse_target
 
 
 def run(workspace, text):

@@ -1,6 +1,6 @@
 """Every seed form is a sample project that builds, and the 自评表 figures equal the printed ones."""
 
-from formgen.build import check
+from formgen.workspace import check
 from formgen.layout import Layouts
 from conftest import SAMPLES
 

@@ -6,9 +6,9 @@ import jsonschema
 import yaml
 from click.testing import CliRunner
 
-from formgen.build import check
+from formgen.workspace import check
 from formgen.cli import main
-from formgen.schema import project_schema
+from formgen.commands.schema import project_schema
 from conftest import SAMPLES
 
 

@@ -4,7 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from formgen import scoring
+from formgen import money
+from formgen.load import scoring
 
 
 def test_execution_rate_from_exact_amounts():
@@ -15,10 +16,10 @@ def test_execution_rate_from_exact_amounts():
 
 def test_rounding_is_half_up_at_the_half_cent():
     assert scoring.execution_rate(D(200000), D(155510)) == D("77.76")  # 77.755 → 77.76
-    assert scoring.cents(D("8.675")) == D("8.68")
-    assert scoring.cents(D("8.665")) == D("8.67")
-    assert scoring.wan_yuan(D(191685)) == D("19.17")  # 19.1685 万元
-    assert scoring.wan_yuan(D(191649)) == D("19.16")
+    assert money.cents(D("8.675")) == D("8.68")
+    assert money.cents(D("8.665")) == D("8.67")
+    assert money.wan_yuan(D(191685)) == D("19.17")  # 19.1685 万元
+    assert money.wan_yuan(D(191649)) == D("19.16")
 
 
 def test_budget_score_uses_the_shown_rate_and_is_capped():

@@ -1,5 +1,8 @@
 """Sheet → DOCX with python-docx: real ``gridSpan``/``vMerge`` merges, 宋体 set for CJK text.
 
+A 汇总表 is one document: its title alone on the first page, then each form in a
+section of its own, so that a landscape 自评表 stays landscape.
+
 Rows are built as WordprocessingML elements directly: python-docx's ``table.cell()``
 API re-scans the table for every access and is slow on long indicator tables.
 
@@ -13,41 +16,52 @@ the header would no longer repeat.
 from __future__ import annotations
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.oxml import OxmlElement
 from docx.oxml.ns import nsmap, qn
-from lxml import etree
 from docx.shared import Mm, Pt
+from lxml import etree
 
-from ..sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Sheet
+from ..layout.sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Compilation, Sheet
 
 TWIPS_PER_MM = 1440 / 25.4
 
 
 def write(sheet: Sheet, path) -> None:
-    document = new_document(sheet)
-    append_sheet(document, sheet)
+    document = _new_document(sheet)
+    _append_sheet(document, sheet)
     document.save(path)
 
 
-def new_document(sheet: Sheet):
+def write_compilation(compilation: Compilation, path) -> None:
+    document = _new_document(compilation.members[0].sheet)
+    _set_page(document.sections[0], "portrait")
+    _append_title(document, compilation.title)
+    for member in compilation.members:
+        section = document.add_section(WD_SECTION.NEW_PAGE)
+        _set_page(section, member.sheet.orientation)
+        _append_sheet(document, member.sheet)
+    document.save(path)
+
+
+def _new_document(sheet: Sheet):
     """An empty A4 document whose default font is 宋体 for both Latin and East Asian text."""
     document = Document()
     _set_fonts(document, float(sheet.font_size_pt))
-    set_page(document.sections[0], sheet.orientation)
+    _set_page(document.sections[0], sheet.orientation)
     body = document.element.body  # drop the template's empty first paragraph
     for paragraph in body.findall(qn("w:p")):
         body.remove(paragraph)
     return document
 
 
-def append_title(document, text: str) -> None:
+def _append_title(document, text: str) -> None:
     """A compilation's title, alone on its first page."""
     anchor = document.element.body.find(qn("w:sectPr"))
     anchor.addprevious(_paragraph(text, "center", 22, bold=True, after_pt=0, before_pt=200))
 
 
-def append_sheet(document, sheet: Sheet) -> None:
+def _append_sheet(document, sheet: Sheet) -> None:
     """Append one form: its headings, then its grid as one or two tables."""
     body = document.element.body
     anchor = body.find(qn("w:sectPr"))
@@ -80,7 +94,7 @@ def _set_fonts(document, size_pt: float) -> None:
     document.styles["Normal"].paragraph_format.space_after = Pt(0)
 
 
-def set_page(section, orientation: str) -> None:
+def _set_page(section, orientation: str) -> None:
     width, height = PAGE_SIZES_MM[orientation]
     section.orientation = WD_ORIENT.LANDSCAPE if orientation == "landscape" else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(width), Mm(height)
@@ -105,7 +119,7 @@ def _table(sheet: Sheet, first: int, end: int):
     for width in widths:
         _child(grid, "w:gridCol", {"w:w": str(width)})
 
-    owner = _slot_owners(sheet)
+    owner = sheet.slot_owners()
     for row in range(first, end):
         tr = _child(table, "w:tr")
         row_properties = _child(tr, "w:trPr")
@@ -131,15 +145,6 @@ def _joint():
     run_properties = _child(properties, "w:rPr")
     _child(run_properties, "w:sz", {"w:val": "2"})
     return p
-
-
-def _slot_owners(sheet: Sheet) -> dict[tuple[int, int], Cell]:
-    owner = {}
-    for cell in sheet.cells:
-        for r in range(cell.row, cell.row + cell.rowspan):
-            for c in range(cell.col, cell.col + cell.colspan):
-                owner[r, c] = cell
-    return owner
 
 
 def _cell(cell: Cell, width: int, starts_here: bool, continues: bool):

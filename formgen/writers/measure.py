@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from ..sheet import Cell, Sheet
+from ..layout.sheet import Cell, Sheet
 
 PT_PER_MM = 72 / 25.4
 CELL_PADDING_MM = 3.0  # left + right padding inside a cell

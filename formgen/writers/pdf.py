@@ -1,4 +1,5 @@
-"""Sheet → PDF with WeasyPrint, fonts embedded, the indicator header repeated on each page.
+"""Sheet → PDF with WeasyPrint, fonts embedded, the indicator header repeated on each page;
+a 汇总表 as a title page followed by its forms' own PDFs.
 
 WeasyPrint repeats a table's ``<thead>`` on every page, but ``<thead>`` can only
 open a table, and a rowspan cannot leave its row group. So the grid is printed as
@@ -11,6 +12,7 @@ paper it reads as the one merged cell the layout asked for.
 from __future__ import annotations
 
 import functools
+import hashlib
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,7 +21,8 @@ from pathlib import Path
 import jinja2
 
 from ..errors import FormgenError
-from ..sheet import Cell, Sheet
+from ..files import write_atomically
+from ..layout.sheet import Cell, Compilation, Sheet
 
 _HERE = Path(__file__).parent
 _ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE)), autoescape=True)
@@ -54,7 +57,7 @@ class _Group:
     rows: list[list[_Segment]]
 
 
-def write(sheet: Sheet, path, css: str) -> None:
+def write(sheet: Sheet, path) -> None:
     """Print one form into a PDF.
 
     A merged 一级/二级 cell that a page break cuts would show its label on the first
@@ -62,18 +65,38 @@ def write(sheet: Sheet, path, css: str) -> None:
     at the page breaks, each piece labelled; if that moves a break (a label needing
     more room than its rows), the first layout is kept rather than a wrong cut.
     """
-    document = _render(render_html([sheet], css))
+    document = _render(render_html(sheet))
     cuts = _cuts_needed(sheet, _page_starts(document))
     if cuts:
-        relaid = _render(render_html([sheet], css, cuts=cuts))
+        relaid = _render(render_html(sheet, cuts=cuts))
         if cuts <= _page_starts(relaid):
             document = relaid
     document.write_pdf(path)
 
 
-def write_title_page(title: str, path, css: str) -> None:
-    """A page holding only a compilation's title."""
-    _render(render_html([], css, title)).write_pdf(path)
+def write_compilation(compilation: Compilation, path) -> None:
+    """The title page, then each form's own PDF, bookmarked by name: merging pages already
+    printed is far cheaper than laying every form out again."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.append(_title_page(compilation), import_outline=False)
+    for member in compilation.members:
+        writer.append(str(member.pdf), outline_item=member.name, import_outline=False)
+    writer.add_metadata({"/Title": compilation.title})
+    with open(path, "wb") as file:
+        writer.write(file)
+
+
+def _title_page(compilation: Compilation) -> Path:
+    """The PDF page holding a compilation's title, printed once and kept in its cache folder:
+    an edit of one form then rebuilds its 汇总表 PDF without starting WeasyPrint for the title."""
+    key = f"{compilation.title}\0{compilation.stylesheet}\0{_font_faces()}"
+    page = compilation.cache / f"title-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pdf"
+    if not page.is_file():
+        html = render_html(None, compilation.stylesheet, cover_title=compilation.title)
+        write_atomically(page, _render(html).write_pdf)
+    return page
 
 
 def _render(html: str):
@@ -97,16 +120,18 @@ def _cuts_needed(sheet: Sheet, starts: set[int]) -> set[int]:
     return {row for row in starts if any(c.row < row < c.row + c.rowspan for c in sheet.cells)}
 
 
-def render_html(sheets: list[Sheet], css: str, cover_title: str | None = None, cuts: set[int] = frozenset()) -> str:
-    pages = [{"sheet": sheet, "parts": _parts(sheet, cuts)} for sheet in sheets]
-    title = cover_title or (sheets[0].name if sheets else "")
+def render_html(sheet: Sheet | None, css: str | None = None, cover_title: str | None = None,
+                cuts: set[int] = frozenset()) -> str:
+    """The page WeasyPrint prints: a sheet printed with its own stylesheet, or a title page."""
+    css = sheet.stylesheet if css is None else css
     return _ENVIRONMENT.get_template("print.html").render(
-        pages=pages, css=_font_faces() + css + _PRINT_CSS, title=title, cover_title=cover_title)
+        sheet=sheet, parts=_parts(sheet, cuts) if sheet else [], css=_font_faces() + css + _PRINT_CSS,
+        title=cover_title or sheet.name, cover_title=cover_title)
 
 
 @functools.cache
 def _font_faces() -> str:
-    from ..fonts import font_face_css
+    from .fonts import font_face_css
 
     return font_face_css()
 
@@ -158,11 +183,6 @@ def preload() -> None:
     """Load WeasyPrint, Pango and the fonts now rather than at the first PDF."""
     _weasyprint()
     _font_config()
-
-
-def font_faces_key() -> str:
-    """What the faces a PDF is printed with depend on, for caches of printed pages."""
-    return _font_faces()
 
 
 @functools.cache

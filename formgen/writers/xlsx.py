@@ -1,4 +1,8 @@
-"""Sheet → XLSX with openpyxl: the same grid as merged ranges, ready to print on A4."""
+"""Sheet → XLSX with openpyxl: the same grid as merged ranges, ready to print on A4.
+
+A 汇总表 is one workbook: an index sheet 目录 (序号, 项目名称 linked to the form's
+sheet, 项目资金, 表单), then one sheet a form.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..sheet import BODY_FONT, MARGIN_MM, Sheet
+from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
 from .measure import row_heights_pt
 
 MONEY_FORMAT = "#,##0.00"
@@ -42,11 +47,50 @@ def column_width_units(mm: float) -> float:
 def write(sheet: Sheet, path) -> None:
     workbook = Workbook()
     workbook.active.title = sheet_title(sheet.name)
-    fill_worksheet(workbook.active, sheet)
+    _fill_worksheet(workbook.active, sheet)
     workbook.save(path)
 
 
-def fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
+_INDEX_COLUMNS = (("序号", 8), ("项目名称", 48), ("项目资金（元）", 20), ("表单", 12))
+
+
+def write_compilation(compilation: Compilation, path) -> None:
+    workbook = Workbook()
+    index = workbook.active
+    index.title = "目录"
+    taken = {index.title}
+    index.merge_cells("A1:D1")
+    set_text(index["A1"], compilation.title)
+    index["A1"].font = Font(name=BODY_FONT, size=16, bold=True)
+    index["A1"].alignment = Alignment(horizontal="center")
+    index.row_dimensions[1].height = 32
+    for column, (label, width) in enumerate(_INDEX_COLUMNS, 1):
+        cell = index.cell(row=2, column=column, value=label)
+        cell.font, cell.border = Font(name=BODY_FONT, bold=True), _BORDER
+        cell.alignment = Alignment(horizontal="center")
+        index.column_dimensions[cell.column_letter].width = width
+    for number, member in enumerate(compilation.members, 1):
+        name = sheet_title(member.sheet.name, taken)
+        taken.add(name)
+        _fill_worksheet(workbook.create_sheet(name), member.sheet)
+        row = 2 + number
+        index.cell(row=row, column=1, value=number)
+        link = index.cell(row=row, column=2)
+        set_text(link, member.sheet.name)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1")  # within the workbook
+        link.font = Font(name=BODY_FONT, color="0563C1", underline="single")
+        amount = index.cell(row=row, column=3, value=member.amount)
+        amount.number_format = MONEY_FORMAT
+        set_text(index.cell(row=row, column=4), member.kind)
+        for column in range(1, 5):
+            index.cell(row=row, column=column).border = _BORDER
+            if column != 2:
+                index.cell(row=row, column=column).font = Font(name=BODY_FONT)
+    index.print_title_rows = "2:2"
+    workbook.save(path)
+
+
+def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
     """Write one form into a worksheet: headings, merged grid, row heights, print setup."""
     columns = sheet.column_count
     for index, mm in enumerate(sheet.column_widths_mm(), start=1):

@@ -14,12 +14,13 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .errors import Problem, ProjectError
-from .layout import BUILTIN_TEMPLATES
-from .load import SETTINGS_FILE, Settings, display_path, read_settings
+from ..errors import Problem, ProjectError
+from ..files import display_path
+from ..layout import BUILTIN_TEMPLATES
+from ..load import SETTINGS_FILE, Settings, read_settings
+from .names import TEMPLATES_FOLDER
 
-TEMPLATES_FOLDER = "templates"
-_WRITER_TEMPLATES = Path(__file__).parent / "writers"
+_WRITER_TEMPLATES = Path(__file__).parent.parent / "writers"
 
 
 @dataclass

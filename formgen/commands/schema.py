@@ -13,7 +13,7 @@ from typing import Union
 
 from pydantic import TypeAdapter
 
-from .model import INHERITABLE_FIELDS, FORM_MODELS
+from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
 
 SCHEMA_FILE = "formgen.schema.json"
 

@@ -1,9 +1,6 @@
-"""Project + layout template → HTML → Sheet.
+"""Layout HTML → Sheet: the HTML subset a template writes, placed on the grid as a browser would.
 
-Each form kind has one Jinja2 template (``templates/<表单>.html``) that writes the
-form as an HTML table. The HTML is a page a person can open in a browser, and it is
-read back here into a :class:`~formgen.sheet.Sheet` that every writer translates.
-The subset of HTML that carries meaning:
+The subset that carries meaning:
 
 * ``<article class="form" data-orientation="portrait|landscape">`` holds the form;
 * ``<h1>`` is the title, ``<p class="subtitle">`` and ``<p class="note">`` lines above the grid;
@@ -13,106 +10,20 @@ The subset of HTML that carries meaning:
   or ``class="amount"`` (right); ``data-amount`` holds the exact number a cell shows, which
   XLSX stores as a number;
 * ``rowspan``/``colspan`` are the merges; ``<p>`` inside a cell starts a paragraph.
-
-Values from a project file are data: autoescape is on and nothing a user writes is
-ever read as template source.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 
-import jinja2
-
-from . import scoring
-from .errors import FormgenError
+from ..errors import FormgenError
 from .sheet import Cell, Heading, Sheet
-
-BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
-
-
-def money(amount: Decimal | None) -> str:
-    """``3079000`` → ``3,079,000.00``; an amount left out stays an empty cell."""
-    return "" if amount is None else f"{amount:,.2f}"
-
-
-def wan(yuan: Decimal | None) -> Decimal | None:
-    """元 → 万元 to the cent, as the 自评表 shows amounts."""
-    return None if yuan is None else scoring.wan_yuan(yuan)
-
-
-_P_TAG = re.compile(r"<p>(.*?)</p>", re.S)
-
-
-def paragraphs(text: str | None) -> list[str]:
-    """The paragraphs of a text: each ``<p>…</p>`` of exported texts, else each line."""
-    if not text:
-        return []
-    if _P_TAG.search(text):
-        return [part for part in _P_TAG.findall(text)]
-    return text.split("\n")
-
-
-@dataclass
-class IndicatorRow:
-    """One 三级 indicator row, with the spans of the 一级 and 二级 cells that start on it."""
-
-    level1: str
-    level2: str
-    name: str
-    target: object
-    level1_span: int  # 0 when the 一级 cell started on an earlier row
-    level2_span: int
-
-
-def hierarchy(tree: dict) -> list[IndicatorRow]:
-    """Flatten 一级 → 二级 → 三级 into rows, giving each merged cell its span once."""
-    rows = []
-    for level1, groups in tree.items():
-        level1_span = sum(len(items) for items in groups.values())
-        for level2, items in groups.items():
-            for index, (name, target) in enumerate(items.items()):
-                rows.append(IndicatorRow(level1, level2, name, target, level1_span, len(items) if index == 0 else 0))
-                level1_span = 0
-    return rows
 
 
 class TemplateError(FormgenError):
     """A layout template that cannot be rendered or that breaks the HTML subset."""
-
-
-class Layouts:
-    """The templates of a workspace: its own ``templates/`` first, then the built-in ones."""
-
-    def __init__(self, override_folder: Path | None = None):
-        folders = [str(override_folder)] if override_folder and override_folder.is_dir() else []
-        self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folders + [str(BUILTIN_TEMPLATES)]),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        self.environment.globals.update(money=money, wan=wan, paragraphs=paragraphs, hierarchy=hierarchy)
-
-    def stylesheet(self) -> str:
-        """The CSS every form is printed with (``form.css``, overridable like the templates)."""
-        source, _, _ = self.environment.loader.get_source(self.environment, "form.css")
-        return source
-
-    def html(self, project) -> str:
-        try:
-            template = self.environment.get_template(f"{project.form}.html")
-            return template.render(p=project)
-        except jinja2.TemplateError as exc:
-            where = f"{exc.filename}:{exc.lineno}" if getattr(exc, "lineno", None) else project.form
-            raise TemplateError(f"模板 {where} 出错：{exc.message}") from None
-
-    def sheet(self, project) -> Sheet:
-        return parse_sheet(self.html(project), project.name)
 
 
 def parse_sheet(html: str, name: str) -> Sheet:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..load import SETTINGS_FILE
 from .build import build
-from .load import SETTINGS_FILE
-from .sources import TEMPLATES_FOLDER
+from .names import TEMPLATES_FOLDER
 
 
 def snapshot(paths: list[Path]) -> dict[Path, tuple[int, int]]:

@@ -2,20 +2,17 @@
 
 Officers compute these by hand today and get them wrong; here each figure has one
 function, and the model calls them. Rounding is half up to the cent, the way the
-printed forms round (26.20 / 30.20 万元 → 86.75 %, → 8.68 points).
+printed forms round (see ``money``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from ..money import HUNDRED, cents
 from .targets import parse_target
-
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
-TEN_THOUSAND = Decimal(10000)
 
 MET = "达成指标"
 PARTLY_MET = "部分达成指标并具有一定效果"
@@ -24,15 +21,6 @@ NOT_MET = "未达成指标且效果较差"
 VERDICT_BANDS = {MET: (Decimal("0.8"), Decimal("1.0")), PARTLY_MET: (Decimal("0.6"), Decimal("0.8")),
                  NOT_MET: (Decimal(0), Decimal("0.6"))}
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def wan_yuan(yuan: Decimal) -> Decimal:
-    """An amount in 元 shown in 万元 with two decimals."""
-    return cents(yuan / TEN_THOUSAND)
 
 
 def execution_rate(budget: Decimal, executed: Decimal) -> Decimal:

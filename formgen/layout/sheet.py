@@ -1,16 +1,17 @@
-"""The Sheet: one form as a grid of cells, the only thing writers see.
+"""The Sheet: one form as a grid of cells, the only thing writers see, and what readers give back.
 
 A layout template decides everything about a form (which cells exist, what they
 span, how they are aligned, which rows repeat on each page); ``layout`` reads the
 template's HTML into a Sheet, and each writer translates the Sheet into its own
-format without deciding anything of its own. Tests read each written file back
-into the same shape and compare.
+format without deciding anything of its own. Readers read a DOCX or XLSX form back
+into the same shape. A :class:`Compilation` is a unit's 汇总表: a title and its forms.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 # A4 in millimetres, and the margins every writer uses.
 PAGE_SIZES_MM = {"portrait": (210, 297), "landscape": (297, 210)}
@@ -68,6 +69,7 @@ class Sheet:
     repeat_rows: tuple[int, ...] = ()  # rows printed again at the top of each page
     orientation: str = "portrait"
     font_size_pt: Decimal = Decimal("10.5")
+    stylesheet: str = field(default="", repr=False)  # the CSS a PDF is printed with (form.css)
 
     @property
     def column_count(self) -> int:
@@ -83,3 +85,33 @@ class Sheet:
     def grid(self) -> list[tuple[int, int, int, int, str]]:
         """(row, col, rowspan, colspan, text) of every cell, in reading order: what tests compare."""
         return sorted((c.row, c.col, c.rowspan, c.colspan, c.text) for c in self.cells)
+
+    def slot_owners(self) -> dict[tuple[int, int], Cell]:
+        """The cell covering each (row, col) slot of the grid, merged slots included."""
+        owner = {}
+        for cell in self.cells:
+            for r in range(cell.row, cell.row + cell.rowspan):
+                for c in range(cell.col, cell.col + cell.colspan):
+                    owner[r, c] = cell
+        return owner
+
+
+@dataclass
+class Member:
+    """One form of a 汇总表: what its index lists, its grid, and where its own PDF is."""
+
+    name: str
+    kind: str  # 申报表 | 自评表 | 目标表
+    amount: Decimal | None  # the 项目资金 the index lists, in 元
+    sheet: Sheet | None = None  # None for the PDF, which is made of the forms' own PDFs
+    pdf: Path | None = None
+
+
+@dataclass
+class Compilation:
+    """A unit's 汇总表: a title page, then every form in order."""
+
+    title: str
+    members: list[Member]
+    stylesheet: str = field(default="", repr=False)  # the CSS the title page is printed with
+    cache: Path | None = None  # a folder where printed title pages are kept between builds

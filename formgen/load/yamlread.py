@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
-from .errors import Problem, ProjectError
+from ..errors import Problem, ProjectError
+from ..files import display_path
 
-Path = tuple[str, ...]
+FieldPath = tuple[str, ...]  # keys from the document root down to a field
 
 # A block scalar header with an explicit indentation digit (`>4`, `|2-`) is
 # legal YAML but in a form it is always a value like `>4(次)` left unquoted.
@@ -37,9 +39,9 @@ class Document:
     file: str
     data: object
     line: int  # line where the document starts
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[FieldPath, int] = field(default_factory=dict)
 
-    def line_of(self, path: Path) -> int:
+    def line_of(self, path: FieldPath) -> int:
         """The line of ``path``, or of its nearest written ancestor."""
         while path:
             if path in self.lines:
@@ -69,7 +71,7 @@ def read_documents(text: str, file: str) -> list[Document]:
     return documents
 
 
-def _plain(node, path: Path, doc: Document, text: str, problems: list[Problem]):
+def _plain(node, path: FieldPath, doc: Document, text: str, problems: list[Problem]):
     doc.lines.setdefault(path, node.start_mark.line + 1)
     where = ".".join(path)
     if node.tag and node.tag.startswith("!"):
@@ -118,3 +120,13 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     else:
         message = f"YAML 语法错误（{exc.problem}），请检查缩进、冒号和引号"
     return Problem(file, line, "", message)
+
+
+def read_text(path: Path) -> str:
+    """A file's text, a byte-order mark dropped; an unreadable file is a ProjectError."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProjectError([Problem(display_path(path), None, "", "文件不是 UTF-8 编码，请另存为 UTF-8")]) from None
+    except OSError as exc:
+        raise ProjectError([Problem(display_path(path), None, "", f"无法读取文件：{exc.strerror}")]) from None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .errors import Problem
+from ..errors import Problem
+from ..money import money
 from . import scoring
-from .layout import money
 from .model import Declaration, SelfEvaluation, TargetTable
 from .targets import looks_numeric, parse_target
 
@@ -137,7 +137,7 @@ def _indicator_values(loaded, tree: dict, key: str) -> list[Problem]:
 
 # The usual weights of the 一级 indicators in a 自评表 (成本指标 counts with 产出指标).
 USUAL_WEIGHTS = {"产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10)}
-_WEIGHT_GROUP = {"成本指标": "产出指标"}
+INDICATOR_GROUP = {"成本指标": "产出指标"}  # 成本 shares 产出's weight
 _WEIGHT_TOLERANCE = Decimal(10)
 
 
@@ -202,7 +202,7 @@ def _evaluation_totals(loaded, project: SelfEvaluation) -> list[Problem]:
             ("绩效指标",), f"各指标分值之和加预算执行分值 {project.budget_weight} 为 {project.total_weight}，应为 100"))
     weights: dict[str, Decimal] = {}
     for level1, _, _, item in project.evaluations():
-        group = _WEIGHT_GROUP.get(level1, level1)
+        group = INDICATOR_GROUP.get(level1, level1)
         weights[group] = weights.get(group, Decimal(0)) + item.weight
     far = [f"{name} {weights.get(name, 0)}（通常 {usual}）" for name, usual in USUAL_WEIGHTS.items()
            if abs(weights.get(name, Decimal(0)) - usual) > _WEIGHT_TOLERANCE]

@@ -7,7 +7,7 @@ form, more than half the time of writing a PDF. Cut once, per machine, to the
 that, and the PDFs are half the size. A character outside the cut is printed from
 the full face, which stays next in the font list, so nothing is ever left blank.
 
-``python -m formgen.fonts`` makes the cut faces (``make setup`` runs it); until they
+``python -m formgen.writers.fonts`` makes the cut faces (``make setup`` runs it); until they
 exist the PDF writer uses the full face, correct but slower.
 """
 
@@ -18,6 +18,8 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from ..files import write_atomically
 
 FAMILY = "formgen Song"
 SOURCES = {"normal": "NotoSerifCJK-Regular.ttc", "bold": "NotoSerifCJK-Bold.ttc"}
@@ -82,10 +84,7 @@ def _cut(weight: str) -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[ord(c) for c in characters()])
     subsetter.subset(font)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(f".{os.getpid()}.tmp")
-    font.save(temporary)
-    os.replace(temporary, target)
+    write_atomically(target, lambda path: font.save(str(path)))
     return str(target)
 
 

@@ -1,0 +1,155 @@
+"""Finding a form's fields in a read Sheet by their labels, not by fixed positions.
+
+So that hand-made files with the same layout read too: extra blank rows, labels
+with stray spaces or line breaks, merged or unmerged label cells, amounts as
+numbers or as text with thousands separators. Every value that cannot be read is
+noted with its cell address.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from ...layout.sheet import Cell
+from ...money import CENT
+from ...readers import ReadSheet, normalise
+
+
+class Labels:
+    """Finds labels in a sheet and reads the values beside or below them, noting what is missing."""
+
+    def __init__(self, found: ReadSheet, labels: set[str]):
+        self.found = found
+        self.labels = {normalise(label) for label in labels}
+        self.problems: list[str] = []
+        sheet = found.sheet
+        self.cells: dict[tuple[int, int], Cell] = {(c.row, c.col): c for c in sheet.cells}
+        self.owners = sheet.slot_owners()
+        self.row_count = sheet.row_count
+        self.rows: dict[int, list[tuple[int, Cell]]] = {}
+        self.index: dict[str, list[tuple[int, int]]] = {}
+        for position, cell in sorted(self.cells.items()):
+            self.rows.setdefault(position[0], []).append((position[1], cell))
+            self.index.setdefault(normalise(cell.text), []).append(position)
+
+    @property
+    def source(self) -> str:
+        return self.found.source
+
+    def where(self, position) -> str:
+        return f"{self.source} {self.found.address(position)}"
+
+    def owner(self, row: int, col: int) -> tuple[int, int] | None:
+        """The (row, col) of the cell whose merge covers (row, col)."""
+        cell = self.owners.get((row, col))
+        return (cell.row, cell.col) if cell else None
+
+    def row_cells(self, row: int) -> list[tuple[int, Cell]]:
+        return self.rows.get(row, [])
+
+    def find(self, label: str, nth: int = 0, prefix: bool = False) -> tuple[int, int] | None:
+        key = normalise(label)
+        found = [p for text, ps in self.index.items() for p in ps if (text.startswith(key) if prefix else text == key)]
+        found.sort()
+        return found[nth] if len(found) > nth else None
+
+    def right_of(self, position) -> tuple[int, int] | None:
+        """The value cell right of a label: the next cell in the row that is not itself a label."""
+        row, col = position
+        span = self.cells[position].colspan
+        for c, cell in self.row_cells(row):
+            if c < col + span:
+                continue
+            if normalise(cell.text) in self.labels:
+                return None
+            if cell.text.strip():
+                return row, c
+        return None
+
+    def below(self, position) -> tuple[int, int] | None:
+        """The cell under a heading cell, on the next row that is not blank; None when it is empty."""
+        row, col = position
+        for r in range(row + self.cells[position].rowspan, self.row_count):
+            if not any(cell.text.strip() for _, cell in self.row_cells(r)):
+                continue  # a blank row someone inserted
+            owner = self.owner(r, col)
+            return owner if owner and self.cells[owner].text.strip() else None
+        return None
+
+    def text_at(self, position) -> str:
+        return self.cells[position].text
+
+    def text(self, label: str, nth: int = 0, required: bool = False) -> str | None:
+        position = self.find(label, nth)
+        if position is None:
+            if required:
+                self.problems.append(f"{self.source}：未找到“{label}”")
+            return None
+        value = self.right_of(position)
+        return self.cells[value].text.strip() if value else None
+
+    def amount(self, label: str, nth: int = 0, scale: Decimal = Decimal(1)) -> Decimal | None:
+        position = self.find(label, nth)
+        value = self.right_of(position) if position else None
+        return self.amount_at(value, scale) if value else None
+
+    def amount_at(self, position, scale: Decimal = Decimal(1)) -> Decimal | None:
+        cell = self.cells[position]
+        if cell.amount is not None:
+            return (cell.amount * scale).quantize(CENT)
+        text = cell.text.strip().replace(",", "").replace("，", "")
+        if not text or text == "-":
+            return None
+        try:
+            return (Decimal(text) * scale).quantize(CENT)
+        except InvalidOperation:
+            self.problems.append(f"{self.where(position)}：应为金额，实际为 “{cell.text}”")
+            return None
+
+    def year(self) -> int | None:
+        for text in [h.text for h in self.found.sheet.headings] + [c.text for c in self.cells.values()]:
+            match = re.search(r"[(（]\s*(\d{4})\s*年度\s*[)）]", text)
+            if match:
+                return int(match.group(1))
+        self.problems.append(f"{self.source}：未找到年度，如 (2023年度)")
+        return None
+
+    def indicator_rows(self, header: str, columns: list[str], stop: str | None = None):
+        """The rows under an indicator header, each a list of ((row, col), text) per column asked
+        for: 一级 and 二级 carried down merges and blanks."""
+        start = self.find(header)
+        if start is None:
+            self.problems.append(f"{self.source}：未找到指标表头“{header}”")
+            return []
+        row = start[0]
+        positions = {}
+        for c, cell in self.row_cells(row):
+            positions.setdefault(normalise(cell.text), c)
+        wanted = []
+        for name in columns:
+            key = next((k for k in positions if k == normalise(name) or k.startswith(normalise(name))), None)
+            if key is None:
+                self.problems.append(f"{self.where(start)}：指标表头缺少“{name}”")
+                return []
+            wanted.append(positions[key])
+        rows, above = [], [None, None]
+        for r in range(row + 1, self.row_count):
+            values = []
+            for c in wanted:
+                owner = self.owner(r, c)
+                values.append((owner, self.cells[owner].text.strip() if owner else ""))
+            first = normalise(self.cells[self.owner(r, 0)].text) if self.owner(r, 0) else ""
+            if stop and first == normalise(stop):
+                break
+            if not any(text for _, text in values):
+                continue  # a blank row
+            for level in (0, 1):  # merged from above, or a blank meaning "same as above"
+                if values[level][1] == "" or (values[level][0] and values[level][0][0] < r):
+                    values[level] = (values[level][0], above[level] or "")
+            above = [values[0][1], values[1][1]]
+            if not values[2][1]:
+                self.problems.append(f"{self.where((r, wanted[2]))}：缺少三级指标名称")
+                continue
+            rows.append(values)
+        return rows

@@ -1,0 +1,98 @@
+"""``formgen new 自评表 --from 课题研究.yaml``: start a 自评表 from last year's 申报表.
+
+The self-evaluation of year N+1 reuses the project fields, indicators and targets
+declared for year N. What only the officer knows (全年执行数, 实际完成值, 实际完成情况)
+is left empty and marked 待填写; 分值 is suggested by the usual weights, so the file
+is a valid project once those fields are filled.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+
+from ..errors import FormgenError
+from ..files import display_path, write_text_atomically
+from ..load.model import Declaration
+from ..load.rules import INDICATOR_GROUP, USUAL_WEIGHTS
+from ..money import CENT
+from ..workspace import check
+from ..yamlwrite import Block, Commented, dump
+
+TO_FILL = "待填写"
+INDICATOR_WEIGHT_TOTAL = Decimal(90)  # 100 less the usual 预算执行分值 of 10
+_UNUSUAL_LEVEL_WEIGHT = Decimal(10)
+
+
+class DraftRefused(FormgenError):
+    """The draft cannot be made: the output exists, or the source is no 申报表."""
+
+
+def new_self_evaluation(source: Path, output: Path, force: bool = False):
+    """Write a 自评表 draft of every 申报表 in ``source`` to ``output``. Returns the check report
+    of ``source`` when it has errors (nothing is written then), else None."""
+    if output.exists() and not force:
+        raise DraftRefused(f"{display_path(output)} 已存在；如要覆盖请加 --force")
+    report = check([source])
+    if not report.ok:
+        return report
+    declarations = [form.loaded.project for form in report.done if form.loaded.project.form == "申报表"]
+    if len(declarations) != len(report.done) or not declarations:
+        raise DraftRefused(f"{display_path(source)} 中应为申报表")
+    text = "---\n".join(self_evaluation_text(project, display_path(source)) for project in declarations)
+    write_text_atomically(output, text)
+    return None
+
+
+def suggested_weights(tree: dict) -> dict[tuple[str, str, str], Decimal]:
+    """分值 for each indicator: the usual 一级 weights (产出 50, 效益 30, 满意度 10, scaled to 90
+    over the levels present), split evenly within each, to the cent, remainders on the last."""
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for level1, level2s in tree.items():
+        for level2, items in level2s.items():
+            for name in items:
+                groups.setdefault(INDICATOR_GROUP.get(level1, level1), []).append((level1, level2, name))
+    base = {g: USUAL_WEIGHTS.get(g, _UNUSUAL_LEVEL_WEIGHT) for g in groups}
+    group_weights = _split(INDICATOR_WEIGHT_TOTAL, [base[g] for g in groups])
+    weights = {}
+    for keys, total in zip(groups.values(), group_weights):
+        weights.update(zip(keys, _split(total, [Decimal(1)] * len(keys))))
+    return weights
+
+
+def _split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
+    """``total`` in proportion to ``shares``, each rounded down to the cent, the last taking the rest."""
+    whole = sum(shares, Decimal(0))
+    parts = [(total * share / whole).quantize(CENT, rounding=ROUND_DOWN) for share in shares[:-1]]
+    return parts + [total - sum(parts, Decimal(0))]
+
+
+def self_evaluation_text(declaration: Declaration, source: str) -> str:
+    """The YAML of a 自评表 draft for the year after ``declaration``."""
+    f = declaration.funding
+    data: dict = {"表单": "自评表", "年度": declaration.year + 1, "项目名称": declaration.name}
+    for label, value in (("主管部门", declaration.department), ("实施单位", declaration.implementer)):
+        if value:
+            data[label] = value
+    funding = {}
+    for label, budget in (("当年财政拨款", f.annual_appropriation), ("上年结转资金", f.carried_over),
+                          ("其他资金", f.annual_other)):
+        planned = Commented(None, TO_FILL) if budget is None else budget
+        funding[label] = {"年初预算数": planned, "全年预算数": planned, "全年执行数": Commented(None, TO_FILL)}
+    data["项目资金"] = Commented(funding, "元；全年预算数如有调整请修改")
+    data["年度总体目标"] = {"预期目标": Block(declaration.annual_goal) if declaration.annual_goal else None,
+                      "实际完成情况": Commented(None, TO_FILL)}
+    weights = suggested_weights(declaration.indicators)
+    data["绩效指标"] = {level1: {level2: {name: {
+        "指标值": target, "实际完成值": Commented(None, TO_FILL), "分值": weights[level1, level2, name],
+        "得分": None, "偏差原因分析及改进措施": None}
+        for name, target in items.items()} for level2, items in level2s.items()}
+        for level1, level2s in declaration.indicators.items()}
+    header = [
+        f"formgen new 自评表：由 {source}（{declaration.year} 年度申报表）生成的 {declaration.year + 1} 年度自评表草稿。",
+        "标有「待填写」的字段须填写。实际完成值写实测值（如 7.00(次)）或",
+        "达成指标 / 部分达成指标并具有一定效果 / 未达成指标且效果较差。",
+        "得分可留空：formgen 按完成情况建议并在生成时列出。",
+        "分值按常用权重建议，可调整；指标分值合计加预算执行分值（10）须为 100。",
+    ]
+    return dump(data, header)

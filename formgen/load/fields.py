@@ -1,0 +1,154 @@
+"""The field types of project files: each parses the exact text a user wrote.
+
+Inputs arrive as the text of the YAML file (see ``yamlread``), so every type here
+parses text: money becomes ``Decimal`` without ever passing through ``float``,
+dates accept ``2023-1-1``, and texts are kept as written. Each type also says what
+an editor should accept (``WithJsonSchema``), for ``formgen schema``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal, Optional
+
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from ..money import CENT
+
+
+def _decimal(value: object, what: str, example: str) -> Decimal | None:
+    """An exact non-negative number with at most two decimals, from text such as ``3,079,000.10``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    text = str(value).strip().replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise PydanticCustomError("number", '应为{what}（如 {example}），实际为 "{value}"',
+                                  {"what": what, "example": example, "value": value})
+    if number < 0:
+        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": value})
+    if number != number.quantize(CENT):
+        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
+    return number
+
+
+def _money(value: object) -> Decimal | None:
+    return _decimal(value, "金额", "400000.00")
+
+
+def _points(value: object) -> Decimal | None:
+    return _decimal(value, "分数", "10 或 8.68")
+
+
+def _percent(value: object) -> Decimal | None:
+    return _decimal(value, "百分数", "86.75")
+
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def _date(value: object) -> datetime.date | None:
+    """A calendar date from ``2023-01-01``, ``2023-1-1``, ``2023/1/1`` or ``2023年1月1日``."""
+    if value is None or isinstance(value, datetime.date):
+        return value
+    match = _DATE.match(str(value).strip())
+    try:
+        if match:
+            return datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        pass
+    raise PydanticCustomError("date", '应为日期（如 2023-01-01），实际为 "{value}"', {"value": value})
+
+
+def _year(value: object) -> int:
+    text = str(value).strip()
+    if re.fullmatch(r"20\d\d", text):
+        return int(text)
+    raise PydanticCustomError("year", '应为四位年度（如 2023），实际为 "{value}"', {"value": value})
+
+
+_PERIOD = re.compile(r"^(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})\s*年?$")
+
+
+def _period(value: object) -> tuple[int, int] | None:
+    """The project's whole period, written ``2023-2025``."""
+    if value is None or isinstance(value, tuple):
+        return value
+    match = _PERIOD.match(str(value).strip())
+    if not match:
+        raise PydanticCustomError("period", '应为起止年度（如 2023-2025），实际为 "{value}"', {"value": value})
+    return int(match.group(1)), int(match.group(2))
+
+
+# Characters no DOCX or XLSX may hold; tab and line break are fine.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: object) -> str | None:
+    """A text as written; only the line break a YAML block scalar adds at its end is dropped."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PydanticCustomError("text", "应为文本", {})
+    if _CONTROL.search(value):
+        raise PydanticCustomError("text", "文本中有不可见的控制字符，请删除后重试", {})
+    return value.rstrip("\n")
+
+
+# Full-width comparison signs are read as their ASCII twins so `＞4(次)` and `>4(次)` agree.
+_FULL_WIDTH = str.maketrans({"＞": ">", "＜": "<", "＝": "="})
+
+
+def _target(value: object) -> str:
+    """A 三级 indicator's target: ``名称: 指标值`` or ``名称: {指标值: …}``."""
+    if isinstance(value, dict):
+        extra = [key for key in value if key != "指标值"]
+        if extra:
+            raise PydanticCustomError("target", "申报表的指标只有 指标值 一项，多了：{extra}", {"extra": "、".join(extra)})
+        value = value.get("指标值")
+    if value is None or value == "":
+        raise PydanticCustomError("target", "缺少指标值", {})
+    return _target_text(value)
+
+
+def _target_text(value: object) -> str | None:
+    """An 指标值 or 实际完成值 as written, full-width comparison signs read as ASCII."""
+    text = _text(value)
+    return None if text is None else text.strip().translate(_FULL_WIDTH)
+
+
+def empty_as_mapping(value: object) -> object:
+    """An empty level (``产出指标:`` with nothing under it) reads as an empty mapping; rules flag it."""
+    return {} if value is None else value
+
+
+# What an editor sees (``formgen schema``): the values as YAML types them before formgen reads the text.
+_NUMBER = {"type": ["number", "string"]}
+_TEXT_OR_NUMBER = {"type": ["string", "number"]}
+
+Money = Annotated[Optional[Decimal], BeforeValidator(_money), WithJsonSchema({"type": ["number", "string", "null"]})]
+RequiredMoney = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_NUMBER)]
+Points = Annotated[Optional[Decimal], BeforeValidator(_points), WithJsonSchema({"type": ["number", "string", "null"]})]
+RequiredPoints = Annotated[Decimal, BeforeValidator(_points), WithJsonSchema(_NUMBER)]
+Percent = Annotated[Optional[Decimal], BeforeValidator(_percent), WithJsonSchema({"type": ["number", "string", "null"]})]
+Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
+                 WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
+Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
+Text = Annotated[Optional[str], BeforeValidator(_text)]
+RequiredText = Annotated[str, BeforeValidator(_text)]
+Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
+    _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
+TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]
+Level3 = Annotated[dict[str, Target], BeforeValidator(empty_as_mapping)]
+Level2 = Annotated[dict[str, Level3], BeforeValidator(empty_as_mapping)]
+Period = Annotated[Optional[tuple[int, int]], BeforeValidator(_period),
+                  WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}\s*年?\s*[-—–~至]\s*\d{4}\s*年?$"})]
+IndicatorTree = Annotated[dict[str, Level2], BeforeValidator(empty_as_mapping)]

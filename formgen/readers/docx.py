@@ -1,0 +1,57 @@
+"""DOCX → Sheet: one per form of a document, its title paragraphs as headings, its tables as one grid.
+
+A new form starts at a title paragraph (or at the first text after a grid), so a
+汇总表 document reads as one Sheet a form.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import ReadSheet
+from ..layout.sheet import Cell, Heading, Sheet
+
+
+def read(path: Path):
+    import docx
+    from docx.oxml.ns import qn
+
+
+    body = docx.Document(path).element.body
+    found: list[ReadSheet] = []
+    current: Sheet | None = None
+    for element in body.iterchildren():
+        if element.tag == qn("w:p"):
+            text = "".join(t.text or "" for t in element.iter(qn("w:t"))).strip()
+            if not text:
+                continue
+            if current is None or current.cells:  # a form's first line, or a line after its grid
+                current = Sheet(f"#{len(found) + 1}", [], [], [], 0)
+                found.append(ReadSheet(current, f"{path.name}#{len(found) + 1}",
+                                       lambda rc: f"表格第 {rc[0] + 1} 行第 {rc[1] + 1} 列"))
+            current.headings.append(Heading(text, "note"))
+        elif element.tag == qn("w:tbl") and current is not None:
+            _read_table(element, current, qn)
+    return found
+
+
+def _read_table(table, sheet: Sheet, qn) -> None:
+    """Append a table's rows to the sheet's grid; ``vMerge`` continuations extend the cell above."""
+    open_cells: dict[int, Cell] = {}
+    for tr in table.findall(qn("w:tr")):
+        col = 0
+        for tc in tr.findall(qn("w:tc")):
+            properties = tc.find(qn("w:tcPr"))
+            span_element = properties.find(qn("w:gridSpan")) if properties is not None else None
+            span = int(span_element.get(qn("w:val"))) if span_element is not None else 1
+            merge = properties.find(qn("w:vMerge")) if properties is not None else None
+            if merge is not None and merge.get(qn("w:val")) in (None, "continue") and col in open_cells:
+                open_cells[col].rowspan += 1
+            else:
+                text = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.findall(qn("w:p")))
+                text = text.strip("\n")
+                cell = Cell(sheet.row_count, col, text.split("\n") if text else [], 1, span)
+                sheet.cells.append(cell)
+                open_cells[col] = cell
+            col += span
+        sheet.row_count += 1

@@ -1,0 +1,178 @@
+"""A workspace → its forms and its 汇总表 on disk, rebuilding only what changed.
+
+A build runs in four steps:
+
+1. ``sources.discover`` finds the project files and fingerprints their inputs;
+2. a file whose fingerprint equals the one recorded by the last build, and whose
+   outputs are all still there, is not even read again; the others are loaded and
+   checked, and every valid project is rendered, in parallel across the cores;
+3. each folder whose ``formgen.yaml`` names a 汇总表 gets it rebuilt when any of its
+   forms, their order or its title changed (``compilation``);
+4. outputs the last build wrote that no project claims any more (a project deleted
+   or renamed) are removed, and the record of this build is saved (``state``).
+
+A bad project never stops the others. Every file is written to a temporary name
+and renamed into place, so an interrupted build leaves no half-written form, and
+the next build redoes whatever the interrupted one did not record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem, ProjectError
+from ..files import TEMPORARY_PATTERN, display_path
+from ..load import load_file
+from .. import writers
+from .compilation import plan_compilations, record_compilation
+from .names import form_file_stem
+from .sources import Source, discover
+from .state import BuildRecord, Form
+from .tasks import Failed, FormTask, Workers, render_form
+
+
+@dataclass
+class Report:
+    """What a build or a check did: forms built, forms unchanged, problems, and time taken."""
+
+    built: list[Form] = field(default_factory=list)
+    unchanged: list[Form] = field(default_factory=list)
+    failed: list[list[Problem]] = field(default_factory=list)
+    compilations: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> list[Form]:
+        return self.built + self.unchanged
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Warnings and notes of every form that was built or is unchanged."""
+        return [w for form in self.done for w in form.warnings]
+
+    @property
+    def written(self) -> list[Path]:
+        return [f for form in self.built for f in form.files] + self.compilations
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def check(paths: list[Path]) -> Report:
+    """Load and validate every project, writing nothing."""
+    started = time.perf_counter()
+    report = Report()
+    sources, problems = discover(paths, None)
+    report.failed += problems
+    for source in sources:
+        report.unchanged += _load(source, Path("."), report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load(source: Source, output: Path, report: Report) -> list[Form]:
+    """The valid projects of one file as forms; its failures go to the report."""
+    if isinstance(source.settings, ProjectError):
+        report.failed.append(source.settings.problems)
+        return []
+    forms = []
+    for index, result in enumerate(load_file(source.file, source.settings)):
+        if isinstance(result, ProjectError):
+            report.failed.append(result.problems)
+            continue
+        project = result.project
+        folder = source.file.parent.relative_to(source.root)
+        forms.append(Form(source, index, project.name, project.form,
+                          output / folder / form_file_stem(project.name, project.form), result.warnings, result))
+    return forms
+
+
+def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None, jobs: int | None = None,
+          on_progress=lambda done, total, form, ok: None) -> Report:
+    """Bring ``output`` up to date with the projects under ``paths``; see the module docstring."""
+    started = time.perf_counter()
+    output = output.absolute()  # the record of a build must not depend on the current folder
+    report = Report()
+    record = BuildRecord.read(output)
+    _remove_leftover_temporaries(output)
+    record.scope = [p.absolute() for p in paths]
+    sources, problems = discover(record.scope, formats)
+    record.discovered = {str(source.file) for source in sources}
+    report.failed += problems
+
+    pending: list[Form] = []
+    for source in sources:
+        reused = record.reuse(source)
+        if reused is not None:
+            report.unchanged += reused
+            continue
+        failures = len(report.failed)
+        pending += _load(source, output, report)
+        if len(report.failed) > failures:
+            record.failing.add(str(source.file))
+    pending, clashing = _without_collisions(pending, report.unchanged, report)
+    record.failing |= {str(form.source.file) for form in clashing}
+
+    compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed)
+    form_tasks = [(form, render_form, FormTask(form.loaded.project, str(form.source.templates), str(form.stem),
+                                               formats or form.source.settings.formats)) for form in pending]
+    first, later = [], []  # a 汇总表 made of the forms' printed files is written after them
+    for task in compilations:
+        (later if set(task[0][1]) <= writers.COMPILED_FROM_PRINTED_FORMS else first).append(task)
+    try:
+        with Workers(jobs, len(form_tasks) + len(compilations), formats or writers.FORMATS) as workers:
+            done = 0
+            for key, outcome in workers.run(form_tasks + first):
+                if isinstance(key, Form):
+                    done += 1
+                    _record_form(key, outcome, report, record)
+                    on_progress(done, len(form_tasks), key, not isinstance(outcome, Failed))
+                else:
+                    record_compilation(key[0], outcome, record, report.compilations, report.failed)
+            for key, outcome in workers.run(later):
+                record_compilation(key[0], outcome, record, report.compilations, report.failed)
+    finally:
+        report.removed = record.save(report.done)
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def _record_form(form: Form, outcome, report: Report, record: BuildRecord) -> None:
+    if isinstance(outcome, Failed):
+        report.failed.append([form.loaded.problem((), outcome.message)])
+        record.failing.add(str(form.source.file))
+    else:
+        form.files = [Path(p) for p in outcome.files]
+        report.built.append(form)
+
+
+def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
+    """Two projects that would write the same files: both fail, naming each other, and nothing is
+    written. Returns the forms to render and the clashing ones."""
+    by_stem: dict[Path, list[Form]] = defaultdict(list)
+    for form in unchanged + pending:
+        by_stem[form.stem].append(form)
+    clashing = {id(f) for same in by_stem.values() if len(same) > 1 for f in same}
+    for stem, same in by_stem.items():
+        if len(same) < 2:
+            continue
+        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same)
+        for form in same:
+            file = display_path(form.source.file)
+            report.failed.append([Problem(file, None, "项目名称",
+                                          f"{form.name}：与其他项目输出到同一文件 {display_path(stem)}.*（{places}），请改用不同的项目名称")])
+    clashed = [f for f in unchanged + pending if id(f) in clashing]
+    report.unchanged[:] = [f for f in unchanged if id(f) not in clashing]
+    return [f for f in pending if id(f) not in clashing], clashed
+
+
+def _remove_leftover_temporaries(output: Path) -> None:
+    """Temporary files a killed build left behind (a rename never happened)."""
+    if output.is_dir():
+        for path in output.rglob(TEMPORARY_PATTERN):
+            path.unlink(missing_ok=True)

@@ -1,0 +1,123 @@
+"""The record of the last build, kept in the output folder, and the removal of stale outputs.
+
+Per project file it holds the fingerprint and the forms it gave (name, kind, output
+stem, files, warnings); per 汇总表 the same. A file whose fingerprint is unchanged
+and whose outputs all exist is not even read by the next build. What the last
+build wrote and nothing claims any more (a project deleted or renamed) is removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem
+from ..files import display_path, write_text_atomically
+from .names import STATE_FILE
+from .sources import Source, formgen_version
+
+
+@dataclass
+class Form:
+    """One project of the build: where it comes from, where it goes, and how it went."""
+
+    source: Source
+    index: int  # which document of its file
+    name: str
+    kind: str  # 申报表 | 自评表 | 目标表
+    stem: Path  # output path without suffix
+    warnings: list[Problem] = field(default_factory=list)
+    loaded: object = None  # the LoadedProject; None when reused from the last build unread
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return display_path(self.stem)
+
+
+@dataclass
+class PendingCompilation:
+    """A 汇总表 being written: its record is replaced only when every format is written."""
+
+    formats_left: int
+    fingerprint: str  # "" once one format failed: the next build tries again
+    files: list[str] = field(default_factory=list)
+
+
+class BuildRecord:
+    """The last build's record, read at the start of a build, and this build's, saved at its end."""
+
+    def __init__(self, data: dict, output: Path):
+        self.output = output
+        self.previous_sources: dict = data.get("sources", {})
+        self.previous_compilations: dict = data.get("compilations", {})
+        self.compilations: dict = {}  # this build's 汇总表 records, by stem
+        self.pending: dict[str, PendingCompilation] = {}  # 汇总表 being written, by stem
+        self.scope: list[Path] = []  # the paths this build was given: records outside them are kept
+        self.discovered: set[str] = set()  # the project files this build found
+        self.failing: set[str] = set()  # project files with a project that failed this build
+
+    @classmethod
+    def read(cls, output: Path) -> "BuildRecord":
+        try:
+            data = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        return cls(data if data.get("version") == formgen_version() else {}, output)
+
+    def reuse(self, source: Source) -> list[Form] | None:
+        """The forms of an unchanged file whose outputs all exist, without reading it; else None."""
+        record = self.previous_sources.get(str(source.file))
+        if not record or record["fingerprint"] != source.fingerprint:
+            return None
+        folder = self.output / source.file.parent.relative_to(source.root)
+        forms = []
+        for item in record["forms"]:
+            files = [Path(f) for f in item["files"]]
+            if Path(item["stem"]).parent != folder or not all(f.is_file() for f in files):
+                return None
+            warnings = [Problem(*w) for w in item["warnings"]]
+            forms.append(Form(source, item["index"], item["name"], item["kind"], Path(item["stem"]), warnings,
+                              None, files))
+        return forms
+
+    def in_scope(self, path: Path, folder: bool = False) -> bool:
+        """Whether this build covers ``path``: a file at or under a path given, a 汇总表 folder under a folder given."""
+        return any(path == given or given in path.parents for given in self.scope if given.is_dir() or not folder)
+
+    def save(self, forms: list[Form]) -> list[Path]:
+        """Record this build's ``forms`` (built or unchanged) and remove the outputs of the last
+        build that nothing claims any more; the files removed."""
+        sources: dict[str, dict] = {}
+        for form in forms:
+            record = sources.setdefault(str(form.source.file), {"fingerprint": form.source.fingerprint, "forms": []})
+            record["forms"].append({
+                "index": form.index, "name": form.name, "kind": form.kind, "stem": str(form.stem),
+                "files": [str(f) for f in form.files],
+                "warnings": [[w.file, w.line, w.field, w.message, w.level] for w in form.warnings]})
+        for file, record in self.previous_sources.items():
+            if not self.in_scope(Path(file)):
+                sources[file] = record  # another build's business
+            elif file in self.discovered and (file not in sources or file in self.failing):
+                # Failing now, or not reached (Ctrl-C): keep its last good outputs, redo it next time.
+                kept = sources.setdefault(file, {"forms": []})
+                kept["fingerprint"] = ""
+                kept["forms"] += [f for f in record["forms"] if f not in kept["forms"]]
+        for stem, record in self.previous_compilations.items():
+            if stem not in self.compilations and not self.in_scope(Path(record.get("folder", "/")), folder=True):
+                self.compilations[stem] = record
+        claimed = {f for r in sources.values() for item in r["forms"] for f in item["files"]}
+        claimed |= {f for c in self.compilations.values() for f in c["files"]}
+        previous = {f for r in self.previous_sources.values() for item in r["forms"] for f in item["files"]}
+        previous |= {f for c in self.previous_compilations.values() for f in c["files"]}
+        removed = []
+        for stale in sorted(previous - claimed):
+            path = Path(stale)
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        if sources or self.compilations or self.output.is_dir():
+            data = {"version": formgen_version(), "sources": sources, "compilations": self.compilations}
+            write_text_atomically(self.output / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
+        return removed

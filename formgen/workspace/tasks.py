@@ -1,0 +1,148 @@
+"""The work a build hands to its worker processes: render a form, write a 汇总表.
+
+Each task takes plain, picklable arguments and returns an outcome, ``Written``
+or ``Failed``, never raises: one bad form must not stop the pool. Writers are
+found by format name in the registry and every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FormgenError, ProjectError
+from ..files import write_atomically
+from ..layout import Compilation, Layouts, Member
+from ..load import Settings, load_file
+from .. import writers
+
+
+@dataclass(frozen=True)
+class Written:
+    """A task that wrote its files."""
+
+    files: list[str]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A task that could not write, and the message the user reads."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class FormTask:
+    """Render one project in some formats, to ``<stem>.<format>``."""
+
+    project: object  # the validated model
+    templates: str  # the workspace's templates folder
+    stem: str
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MemberSource:
+    """Where a 汇总表 finds one of its forms; the worker that writes the 汇总表 lays it out."""
+
+    file: Path
+    index: int
+    settings: Settings
+    templates: str
+    kind: str
+    name: str
+    pdf: str
+
+
+@dataclass(frozen=True)
+class CompilationTask:
+    """Write one 汇总表 in some formats, to ``<stem>.<format>``."""
+
+    title: str
+    members: list[MemberSource]
+    stem: str
+    formats: tuple[str, ...]
+    cache: str  # where printed title pages are kept
+
+
+_LAYOUTS: dict[str, Layouts] = {}  # one Layouts per templates folder, per process
+
+
+def layouts(templates: str) -> Layouts:
+    if templates not in _LAYOUTS:
+        _LAYOUTS[templates] = Layouts(Path(templates))
+    return _LAYOUTS[templates]
+
+
+def render_form(task: FormTask) -> Written | Failed:
+    """Lay one project out and write it in every format asked for."""
+    try:
+        sheet = layouts(task.templates).sheet(task.project)
+        files = []
+        for fmt in task.formats:
+            target = Path(f"{task.stem}.{fmt}")
+            write_atomically(target, lambda path, fmt=fmt: writers.writer(fmt).write(sheet, path))
+            files.append(str(target))
+        return Written(files)
+    except (FormgenError, OSError) as error:
+        return Failed(str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}")
+
+
+def write_compilation(task: CompilationTask) -> Written | Failed:
+    """Write one 汇总表. Its DOCX and XLSX lay the forms out here, in the worker; its PDF is made
+    of the forms' own PDFs (and is not made when they were not)."""
+    name = Path(task.stem).name
+    try:
+        if task.formats == ("pdf",) and not all(Path(m.pdf).is_file() for m in task.members):
+            return Written([])
+        members = [_member(source, with_sheet=task.formats != ("pdf",)) for source in task.members]
+        stylesheet = layouts(task.members[0].templates).stylesheet()
+        compilation = Compilation(task.title, members, stylesheet, Path(task.cache))
+        for fmt in task.formats:
+            write_atomically(Path(f"{task.stem}.{fmt}"),
+                             lambda path, fmt=fmt: writers.writer(fmt).write_compilation(compilation, path))
+        return Written([f"{task.stem}.{fmt}" for fmt in task.formats])
+    except (FormgenError, OSError) as error:
+        suffix = ".pdf" if task.formats == ("pdf",) else ""
+        return Failed(f"汇总表 {name}{suffix} 生成失败：{error}")
+
+
+def _member(source: MemberSource, with_sheet: bool) -> Member:
+    """A form of the 汇总表: read and laid out again when its grid is needed (a form left
+    unchanged by this build was not read by it)."""
+    if not with_sheet:
+        return Member(source.name, source.kind, None, None, Path(source.pdf))
+    loaded = load_file(source.file, source.settings)[source.index]
+    if isinstance(loaded, ProjectError):  # edited since the build began
+        raise loaded
+    sheet = layouts(source.templates).sheet(loaded.project)
+    return Member(source.name, source.kind, loaded.project.headline_amount, sheet, Path(source.pdf))
+
+
+class Workers:
+    """Run tasks in a pool of processes, or in this process when one worker is enough."""
+
+    def __init__(self, jobs: int | None, most_tasks: int, formats=writers.FORMATS):
+        self.count = min(jobs or os.cpu_count() or 1, most_tasks)
+        if self.count > 1:
+            writers.preload(formats)  # once, before the workers fork: not once in every worker
+        self.pool = ProcessPoolExecutor(self.count) if self.count > 1 else None
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def run(self, tasks: list):
+        """Yield (key, outcome) for each (key, function, argument), as they finish."""
+        if self.pool is None:
+            for key, function, argument in tasks:
+                yield key, function(argument)
+            return
+        futures = {self.pool.submit(function, argument): key for key, function, argument in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
