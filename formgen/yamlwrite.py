@@ -8,7 +8,7 @@ beyond plain data is said with two wrappers:
 * :class:`Block`: a long text, written as a literal block (``|``) kept line for line;
 * :class:`Commented`: a value with a comment after it (``全年执行数:  # 待填写``).
 
-Mappings are ``dict`` (in their order), sequences ``list`` (written in flow style,
+Mappings are ``dict`` (in their order), sequences ``list`` of texts (written in flow style,
 ``[a, b]``), amounts ``Decimal``, and ``None`` is a key left empty.
 """
 
@@ -35,10 +35,12 @@ class Commented:
     comment: str
 
 
-def scalar(text: str) -> str:
-    """A one-line YAML scalar that formgen reads back as exactly ``text``."""
+def scalar(text: str, in_flow: bool = False) -> str:
+    """A one-line YAML scalar that formgen reads back as exactly ``text``: plain where YAML reads
+    it so (inside ``[…]`` too, with ``in_flow``), else double-quoted."""
+    probe, expected = (f"k: [{text}]", {"k": [text]}) if in_flow else (f"k: {text}", {"k": text})
     try:
-        plain_ok = yaml.safe_load(f"k: {text}") == {"k": text}
+        plain_ok = yaml.safe_load(probe) == expected
     except yaml.YAMLError:
         plain_ok = False
     return text if plain_ok and text.strip() == text and text else json.dumps(text, ensure_ascii=False)
@@ -77,16 +79,16 @@ def _fits_block(text: str) -> bool:
     return bool(text) and not text[0].isspace() and not text.endswith("\n") and "\r" not in text
 
 
-def _inline(value) -> str:
+def _inline(value, in_flow: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
         return "{}"
     if isinstance(value, list):
-        return "[" + ", ".join(_inline(item) for item in value) + "]"
+        return "[" + ", ".join(_inline(item, in_flow=True) for item in value) + "]"
     if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
         return str(value)
-    return scalar(str(value))
+    return scalar(str(value), in_flow)
 
 
 def as_read(data):

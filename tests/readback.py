@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import subprocess
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -83,3 +87,62 @@ def pdf_fonts(path) -> set[str]:
                 if descriptor and any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")):
                     names.add(str(font["/BaseFont"]))
     return names
+
+
+# --- whole files, as a reader sees them: for comparing two builds ------------------------
+
+def docx_content(path: Path) -> list:
+    """Every paragraph's text and every table cell's text and merge marks, in body order."""
+    body = docx.Document(path).element.body
+    content = []
+    for element in body.iter(qn("w:p"), qn("w:tc")):
+        text = "".join(t.text or "" for t in element.iter(qn("w:t")))
+        if element.tag == qn("w:tc"):
+            properties = element.find(qn("w:tcPr"))
+            span = properties.find(qn("w:gridSpan")) if properties is not None else None
+            merge = properties.find(qn("w:vMerge")) if properties is not None else None
+            content.append(("cell", span.get(qn("w:val")) if span is not None else "1",
+                            None if merge is None else merge.get(qn("w:val"), "continue"), text))
+        else:
+            content.append(("p", text))
+    return content
+
+
+def xlsx_content(path: Path) -> list:
+    workbook = openpyxl.load_workbook(path)
+    content = []
+    for ws in workbook.worksheets:
+        content.append(("sheet", ws.title, sorted(str(r) for r in ws.merged_cells.ranges), ws.print_title_rows))
+        for row in ws.iter_rows():
+            content += [(cell.coordinate, cell.value, cell.number_format) for cell in row if cell.value is not None]
+    return content
+
+
+def pdf_page_images(path: Path, folder: Path, dpi: int = 60) -> list[Path]:
+    """Each page of a PDF rendered to a PNG in ``folder`` by pdftoppm, as a person would look at it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path), str(folder / "page")], check=True)
+    return sorted(folder.glob("page*.png"))
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """A hash of each page rendered at 60 dpi."""
+    with tempfile.TemporaryDirectory() as folder:
+        return [hashlib.sha256(page.read_bytes()).hexdigest() for page in pdf_page_images(path, Path(folder))]
+
+
+CONTENT = {".docx": docx_content, ".xlsx": xlsx_content, ".pdf": pdf_pages}
+
+
+def compare_folders(before: Path, after: Path) -> tuple[list[Path], list[str]]:
+    """The DOCX, XLSX and PDF files of two output folders, and a line for each that differs."""
+    names = sorted({p.relative_to(root) for root in (before, after) for p in root.rglob("*")
+                    if p.suffix in CONTENT and not any(part.startswith(".") for part in p.relative_to(root).parts)})
+    differing = []
+    for name in names:
+        a, b = before / name, after / name
+        if not (a.is_file() and b.is_file()):
+            differing.append(f"{name}: only in {'before' if a.is_file() else 'after'}")
+        elif CONTENT[name.suffix](a) != CONTENT[name.suffix](b):
+            differing.append(f"{name}: differs")
+    return names, differing

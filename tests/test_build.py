@@ -13,6 +13,7 @@ from formgen import workspace as building
 from formgen.cli import main
 from formgen.writers import xlsx
 from projects import DECLARATION, SELF_EVALUATION, declaration
+from readback import compare_folders
 
 UNIT = "表单: 申报表\n年度: 2023\n汇总表标题: 某局2023年度项目绩效目标汇总表\n"
 
@@ -210,15 +211,16 @@ def test_cli_summary_and_exit_code(workspace):
     assert again.exit_code == 1 and "未改动 3 个" in again.output
 
 
-def test_parallel_and_serial_builds_write_the_same_forms(workspace):
+def test_parallel_and_serial_builds_write_the_same_files(workspace):
     make_workspace(workspace)
-    serial = building.build([workspace.root / "ws"], workspace.root / "a", ("xlsx",), jobs=1)
-    parallel = building.build([workspace.root / "ws"], workspace.root / "b", ("xlsx",), jobs=2)
-    assert names(serial.built) == names(parallel.built)
-    for form in serial.built:
-        other = workspace.root / "b" / form.stem.relative_to(workspace.root / "a")
-        assert openpyxl.load_workbook(f"{form.stem}.xlsx").active["B3"].value == \
-            openpyxl.load_workbook(f"{other}.xlsx").active["B3"].value
+    workspace.write("ws/某局/自评.yaml", SELF_EVALUATION)
+    serial = building.build([workspace.root / "ws"], workspace.root / "a", None, jobs=1)
+    parallel = building.build([workspace.root / "ws"], workspace.root / "b", None, jobs=2)
+    assert serial.ok and parallel.ok
+    assert names(serial.built) == names(parallel.built) == sorted(["甲项目", "乙项目", "丙项目", "行政复议受理和行政诉讼应诉工作"])
+    files, differing = compare_folders(workspace.root / "a", workspace.root / "b")
+    assert len(files) == 3 * 4 + 3  # every form and the 汇总表, in each format
+    assert differing == []
 
 
 def test_watch_rebuilds_after_a_save(workspace):

@@ -6,7 +6,7 @@ import re
 import openpyxl
 import pytest
 from pypdf import PdfReader
-from readback import docx_grid, docx_headings, pdf_fonts, pdf_text, xlsx_grid
+from readback import docx_grid, docx_headings, pdf_fonts, pdf_page_images, pdf_text, xlsx_grid
 
 from formgen.layout import Layouts
 from formgen.writers.xlsx import MONEY_FORMAT
@@ -155,3 +155,26 @@ def test_a_merged_label_cut_by_a_page_break_is_printed_again(fidelity_build):
     # 产出指标 and its 数量指标 run from page 1 onto page 2: page 2 names both again.
     assert "产出指标" in pages[1] and "数量指标" in pages[1] and "绩效指标" in pages[1]
     assert pages[0].count("产出指标") == 1
+
+
+def test_pdf_prints_every_row_in_order_on_a4_pages_that_all_carry_ink(fidelity_build, tmp_path):
+    from PIL import Image, ImageOps
+
+    for job, sheet in jobs(fidelity_build):
+        path = job.stem.with_suffix(".pdf")
+        text, position = pdf_text(path), 0
+        for row in range(sheet.row_count):  # the one-row cells of each row, left to right, row after row
+            for cell in sorted((c for c in sheet.cells if c.row == row and c.rowspan == 1), key=lambda c: c.col):
+                for para in cell.paragraphs:
+                    needle = re.sub(r"\s+", "", para)
+                    found = text.find(needle, position)
+                    assert found >= 0, (path.name, row, cell.col, para)
+                    position = found + len(needle)
+        size = (595, 842) if sheet.orientation == "portrait" else (842, 595)
+        pages = PdfReader(path).pages
+        assert all((round(float(p.mediabox.width)), round(float(p.mediabox.height))) == size for p in pages)
+        images = pdf_page_images(path, tmp_path / path.stem)
+        assert len(images) == len(pages)
+        for image in images:  # rendered, each page shows lines and text, not a blank sheet
+            ink = ImageOps.invert(Image.open(image).convert("L")).getbbox()
+            assert ink is not None and ink[2] - ink[0] > 300, (path.name, image.name)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from formgen.workspace import check
 from formgen.cli import main
 from formgen.commands.new import suggested_weights
-from formgen.yamlwrite import scalar
+
 from conftest import SAMPLES
 
 
@@ -78,8 +78,3 @@ def test_suggested_weights_when_a_level_is_missing():
     assert weights["产出指标", "数量指标", "a"] == Decimal("56.25") and sum(weights.values()) == 90
 
 
-def test_scalar_quotes_only_when_yaml_would_misread():
-    assert scalar("≥2(人)") == "≥2(人)"
-    assert scalar(">4(次)") == '">4(次)"'
-    assert scalar("120") == '"120"'
-    assert scalar("a: b") == '"a: b"'
