@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages formgen needs, when they are missing (Debian/Ubuntu).
 #   scripts/setup-system.sh          fonts and libraries to build forms (PDF needs Pango and a CJK Song face)
-#   scripts/setup-system.sh --office also LibreOffice, which the tests use to open our DOCX and XLSX
+#   scripts/setup-system.sh --office also LibreOffice and poppler-utils, with which the tests open our
+#                                    DOCX and XLSX and render PDF pages to images
 set -euo pipefail
 
 # Captured first: `cmd | grep -q` fails under pipefail when grep stops reading early.
@@ -13,6 +14,7 @@ packages=()
 [[ $libraries == *libharfbuzz-subset.so* ]] || packages+=(libharfbuzz-subset0)
 if [ "${1:-}" = "--office" ]; then
   command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+  command -v pdftoppm >/dev/null || packages+=(poppler-utils)  # the tests look at PDF pages as images
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 

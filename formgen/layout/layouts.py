@@ -49,9 +49,14 @@ class IndicatorRow:
     level1: str
     level2: str
     name: str
-    target: object
+    value: object  # the 指标值 text; for a 自评表 the whole evaluation
     level1_span: int  # 0 when the 一级 cell started on an earlier row
     level2_span: int
+
+    @property
+    def target(self):
+        """The name templates exported before 2026-11 use for ``value``."""
+        return self.value
 
 
 def hierarchy(tree: dict) -> list[IndicatorRow]:
@@ -60,8 +65,8 @@ def hierarchy(tree: dict) -> list[IndicatorRow]:
     for level1, groups in tree.items():
         level1_span = sum(len(items) for items in groups.values())
         for level2, items in groups.items():
-            for index, (name, target) in enumerate(items.items()):
-                rows.append(IndicatorRow(level1, level2, name, target, level1_span, len(items) if index == 0 else 0))
+            for index, (name, value) in enumerate(items.items()):
+                rows.append(IndicatorRow(level1, level2, name, value, level1_span, len(items) if index == 0 else 0))
                 level1_span = 0
     return rows
 

@@ -31,8 +31,8 @@ class Settings:
 
     defaults: dict[str, object] = field(default_factory=dict)
     origins: dict[str, tuple[str, int]] = field(default_factory=dict)
-    summary_title: str | None = None
-    summary_folder: Path | None = None  # the folder whose formgen.yaml names the 汇总表
+    compilation_title: str | None = None
+    compilation_folder: Path | None = None  # the folder whose formgen.yaml names the 汇总表
     order: tuple[str, ...] = ()  # project names first in the 汇总表, in this order
     formats: tuple[str, ...] = FORMATS
     files: tuple[Path, ...] = ()
@@ -63,7 +63,7 @@ class WorkspaceKeys(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    summary_title: Annotated[str, BeforeValidator(_title)] = Field(None, alias="汇总表标题")
+    compilation_title: Annotated[str, BeforeValidator(_title)] = Field(None, alias="汇总表标题")
     order: Annotated[tuple[str, ...], BeforeValidator(_order)] = Field(None, alias="顺序")
     formats: Annotated[tuple[str, ...], BeforeValidator(_formats)] = Field(None, alias="格式")
 
@@ -107,8 +107,8 @@ def _apply(settings: Settings, path: Path) -> None:
         if key in INHERITABLE_FIELDS:
             settings.defaults[key] = value
             settings.origins[key] = (name, doc.line_of((key,)))
-    if keys.summary_title is not None:
-        settings.summary_title, settings.summary_folder = keys.summary_title, path.parent
+    if keys.compilation_title is not None:
+        settings.compilation_title, settings.compilation_folder = keys.compilation_title, path.parent
     if keys.order is not None:
         settings.order = keys.order
     if keys.formats is not None:

@@ -23,7 +23,7 @@ from .tasks import CompilationTask, Failed, MemberSource, write_compilation
 
 
 @dataclass
-class Unit:
+class CompilationPlan:
     """The forms of one folder whose formgen.yaml names a 汇总表."""
 
     title: str
@@ -52,54 +52,54 @@ class Unit:
 
 
 def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: Path, failed: list) -> list:
-    """The 汇总表 tasks to run, ``((unit, formats), write_compilation, task)``: one task for the
-    formats made of the forms' Sheets, one for those made of their printed files. Units left
-    as they were keep their record; a unit with a failing form adds its problem to ``failed``."""
-    units: dict[Path, Unit] = {}
+    """The 汇总表 tasks to run, ``((plan, formats), write_compilation, task)``: one task for the
+    formats made of the forms' Sheets, one for those made of their printed files. Those left
+    as they were keep their record; one with a failing form adds its problem to ``failed``."""
+    plans: dict[Path, CompilationPlan] = {}
     for form in forms:
         settings = form.source.settings
-        if settings.summary_title is None or not form.source.whole_folder:
+        if settings.compilation_title is None or not form.source.whole_folder:
             continue
-        folder = output / settings.summary_folder.relative_to(form.source.root)
-        units.setdefault(folder, Unit(settings.summary_title, folder, settings, [])).forms.append(form)
+        folder = output / settings.compilation_folder.relative_to(form.source.root)
+        plans.setdefault(folder, CompilationPlan(settings.compilation_title, folder, settings, [])).forms.append(form)
     planned = []
-    for unit in units.values():
-        unit_formats = formats or unit.settings.formats
-        stem = str(unit.stem)
+    for plan in plans.values():
+        formats_of_plan = formats or plan.settings.formats
+        stem = str(plan.stem)
         previous = record.previous_compilations.get(stem)
-        if any(unit.settings.summary_folder in Path(f).parents for f in record.failing):
+        if any(plan.settings.compilation_folder in Path(f).parents for f in record.failing):
             # Never publish a compilation that silently lacks a failing form: keep the last one.
             if previous:
                 record.compilations[stem] = {**previous, "fingerprint": ""}
-            failed.append([Problem(unit.settings_file, None, "汇总表标题",
-                                   f"{unit.title} 未更新：其中有项目出错，改正后会重新生成")])
+            failed.append([Problem(plan.settings_file, None, "汇总表标题",
+                                   f"{plan.title} 未更新：其中有项目出错，改正后会重新生成")])
             continue
-        fingerprint = unit.fingerprint(unit_formats)
+        fingerprint = plan.fingerprint(formats_of_plan)
         if previous and previous["fingerprint"] == fingerprint and all(Path(f).is_file() for f in previous["files"]):
             record.compilations[stem] = previous
             continue
         # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
         record.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
-                                     "folder": str(unit.settings.summary_folder)}
+                                     "folder": str(plan.settings.compilation_folder)}
         members = [MemberSource(form.source.file, form.index, form.source.settings, str(form.source.templates),
-                                form.kind, form.name, f"{form.stem}.pdf") for form in unit.ordered()]
-        from_sheets = tuple(f for f in unit_formats if f not in writers.COMPILED_FROM_PRINTED_FORMS)
-        from_printed = tuple(f for f in unit_formats if f in writers.COMPILED_FROM_PRINTED_FORMS)
-        tasks = [((unit, group), write_compilation,
-                  CompilationTask(unit.title, members, stem, group, str(output / CACHE_FOLDER)))
+                                form.kind, form.name, f"{form.stem}.pdf") for form in plan.ordered()]
+        from_sheets = tuple(f for f in formats_of_plan if f not in writers.COMPILED_FROM_PRINTED_FORMS)
+        from_printed = tuple(f for f in formats_of_plan if f in writers.COMPILED_FROM_PRINTED_FORMS)
+        tasks = [((plan, group), write_compilation,
+                  CompilationTask(plan.title, members, stem, group, str(output / CACHE_FOLDER)))
                  for group in (from_sheets, from_printed) if group]
         record.pending[stem] = PendingCompilation(len(tasks), fingerprint)
         planned += tasks
     return planned
 
 
-def record_compilation(unit: Unit, outcome, record: BuildRecord, written: list[Path], failed: list) -> None:
+def record_compilation(plan: CompilationPlan, outcome, record: BuildRecord, written: list[Path], failed: list) -> None:
     """Note what one 汇总表 task did; the record takes the new files once every format is written."""
-    stem = str(unit.stem)
+    stem = str(plan.stem)
     pending = record.pending[stem]
     pending.formats_left -= 1
     if isinstance(outcome, Failed):  # the record keeps the last good files; next build tries again
-        failed.append([Problem(unit.settings_file, None, "汇总表标题", outcome.message)])
+        failed.append([Problem(plan.settings_file, None, "汇总表标题", outcome.message)])
         pending.fingerprint = ""
     else:
         pending.files += outcome.files
