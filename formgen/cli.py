@@ -39,6 +39,13 @@ class _Group(_Command, click.Group):
     command_class = _Command
     group_class = type
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # click would print an English "Aborted!"
+            click.echo("\n已中断：已写完的文件都完整保留，再次运行即可继续。", err=True)
+            ctx.exit(130)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="formgen", message="formgen %(version)s", help="显示版本并退出。")
@@ -116,7 +123,8 @@ def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
                    f"用时 {report.seconds:.1f} 秒。正在监视改动（Ctrl-C 结束）……")
 
     try:
-        watch_loop(list(paths) or [Path(".")], output, formats, jobs, interval, rebuilt)
+        watch_loop(list(paths) or [Path(".")], output, formats, jobs, interval, rebuilt,
+                   lambda error: click.echo(f"错误：{error}", err=True))
     except KeyboardInterrupt:
         click.echo("已停止监视。")
 

@@ -230,7 +230,7 @@ def test_watch_rebuilds_after_a_save(workspace):
     builds = []
     stop = threading.Event()
     thread = threading.Thread(target=watch, args=([workspace.root / "ws"], workspace.root / "out", ("xlsx",), 1, 0.05,
-                                                  builds.append, stop.is_set))
+                                                  builds.append, pytest.fail, stop.is_set))
     thread.start()
     try:
         deadline = time.monotonic() + 20

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from projects import DECLARATION, declaration, line_of
 from readback import docx_headings, pdf_text
@@ -121,3 +122,31 @@ def test_workspace_template_overrides_the_builtin_one_in_every_format(workspace)
     assert openpyxl.load_workbook(out / "课题研究.xlsx").active["A1"].value == "某区项目绩效目标申报表"
     assert "某区项目绩效目标申报表" in pdf_text(out / "课题研究.pdf")
     assert not (out / "templates").exists()
+
+
+def test_a_unit_folders_own_templates_apply_to_its_projects_only(workspace):
+    builtin = (BUILTIN_TEMPLATES / "申报表.html").read_text(encoding="utf-8")
+    workspace.write("ws/甲/templates/申报表.html", builtin.replace("<h1>财政项目支出绩效目标申报表</h1>", "<h1>甲区申报表</h1>"))
+    workspace.write("ws/甲/项目.yaml", DECLARATION)
+    workspace.write("ws/乙/项目.yaml", DECLARATION)
+    result = run("build", "ws", "-o", "out", "-f", "docx")
+    assert result.exit_code == 0, result.output
+    assert docx_headings(workspace.root / "out" / "甲" / "课题研究.docx")[0] == "甲区申报表"
+    assert docx_headings(workspace.root / "out" / "乙" / "课题研究.docx")[0] == "财政项目支出绩效目标申报表"
+
+
+@pytest.mark.parametrize("payload", [
+    '{{ cycler.__init__.__globals__.os.popen("echo HACKED").read() }}',
+    '{{ p.__class__.__mro__[1].__subclasses__() }}',
+    '{{ money.__globals__ }}',
+    '{{ p.indicators.clear() }}',
+    '{{ lipsum.__globals__["os"].popen("echo HACKED").read() }}',
+])
+def test_a_shared_templates_folder_cannot_run_code(workspace, payload):
+    builtin = (BUILTIN_TEMPLATES / "申报表.html").read_text(encoding="utf-8")
+    workspace.write("ws/templates/申报表.html", builtin.replace("<h1>财政项目支出绩效目标申报表</h1>", f"<h1>{payload}</h1>"))
+    workspace.write("ws/项目.yaml", DECLARATION)
+    result = run("build", "ws", "-o", "out", "-f", "docx")
+    assert result.exit_code == 1 and "模板" in result.output, result.output
+    assert "HACKED" not in result.output and "Traceback" not in result.output
+    assert not (workspace.root / "out" / "课题研究.docx").exists()

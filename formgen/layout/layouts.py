@@ -6,7 +6,10 @@ into the :class:`~formgen.layout.sheet.Sheet` every writer translates. A workspa
 own ``templates/`` folder overrides the built-in one, file by file.
 
 Values from a project file are data: autoescape is on and nothing a user writes is
-ever read as template source.
+ever read as template source. Templates themselves may come from someone else (a
+shared workspace), so they run in Jinja's immutable sandbox and see only what the
+template contract (docs/templates.md) names: no attribute starting with ``_``, no
+way to reach Python's modules, nothing they can change.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from ..money import money, wan_yuan
 from .html import TemplateError, parse_sheet
@@ -72,17 +76,20 @@ def hierarchy(tree: dict) -> list[IndicatorRow]:
 
 
 class Layouts:
-    """The templates of a workspace: its own ``templates/`` first, then the built-in ones."""
+    """The templates of a project: the ``templates/`` folders of its workspace, nearest first, then
+    the built-in ones; each file found in a nearer folder replaces the same file further out."""
 
-    def __init__(self, override_folder: Path | None = None):
-        folders = [str(override_folder)] if override_folder and override_folder.is_dir() else []
-        self.environment = jinja2.Environment(
+    def __init__(self, override_folders: tuple[Path, ...] = ()):
+        folders = [str(folder) for folder in override_folders if folder.is_dir()]
+        self.environment = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(folders + [str(BUILTIN_TEMPLATES)]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
-        self.environment.globals.update(money=money, wan=wan, paragraphs=paragraphs, hierarchy=hierarchy)
+        # Only what the template contract names: Jinja's other globals (cycler, joiner, lipsum…) go.
+        self.environment.globals = {"money": money, "wan": wan, "paragraphs": paragraphs, "hierarchy": hierarchy,
+                                    "range": safe_range}
 
     def stylesheet(self) -> str:
         """The CSS every form is printed with (``form.css``, overridable like the templates)."""

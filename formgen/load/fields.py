@@ -19,6 +19,12 @@ from pydantic_core import PydanticCustomError
 from ..money import CENT
 
 
+# Below a trillion 元: every amount stays exact in a spreadsheet's double (15 significant digits).
+MAX_NUMBER = Decimal("999999999999.99")
+# Excel keeps at most this many characters in a cell; a longer text would be cut without a word.
+MAX_TEXT_CHARACTERS = 32767
+
+
 def _decimal(value: object, what: str, example: str) -> Decimal | None:
     """An exact non-negative number with at most two decimals, from text such as ``3,079,000.10``."""
     if value is None or value == "":
@@ -35,6 +41,9 @@ def _decimal(value: object, what: str, example: str) -> Decimal | None:
                                   {"what": what, "example": example, "value": value})
     if number < 0:
         raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": value})
+    if number > MAX_NUMBER:
+        raise PydanticCustomError("number", '{what}过大（最多 999,999,999,999.99），实际为 "{value}"',
+                                  {"what": what, "value": value})
     if number != number.quantize(CENT):
         raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
     return number
@@ -100,7 +109,18 @@ def _text(value: object) -> str | None:
         raise PydanticCustomError("text", "应为文本", {})
     if _CONTROL.search(value):
         raise PydanticCustomError("text", "文本中有不可见的控制字符，请删除后重试", {})
+    if len(value) > MAX_TEXT_CHARACTERS:
+        raise PydanticCustomError("text", "文本过长（{length} 字），一个单元格最多 {limit} 字，请拆分或精简",
+                                  {"length": len(value), "limit": MAX_TEXT_CHARACTERS})
     return value.rstrip("\n")
+
+
+def _required_text(value: object) -> str:
+    """A text that must say something: empty or blank is an error, not a form named 未命名项目."""
+    text = _text(value)
+    if text is None or not text.strip():
+        raise PydanticCustomError("text", "不能为空，请填写", {})
+    return text
 
 
 # Full-width comparison signs are read as their ASCII twins so `＞4(次)` and `>4(次)` agree.
@@ -143,7 +163,7 @@ Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
                  WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
 Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
-RequiredText = Annotated[str, BeforeValidator(_text)]
+RequiredText = Annotated[str, BeforeValidator(_required_text)]
 Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
     _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
 TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]

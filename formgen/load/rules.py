@@ -97,11 +97,17 @@ def _dates(loaded, project) -> list[Problem]:
     return problems
 
 
+MAX_INDICATORS = 500  # the longest published form has 76; a bound keeps layout time in hand
+
+
 def _indicator_tree(loaded, tree: dict, catalogue: dict, year: int, key: str) -> list[Problem]:
     problems = []
     root = (key,)
     if not tree:
         return [loaded.problem(root, "至少要有一个一级指标")]
+    count = sum(len(items) for groups in tree.values() for items in groups.values())
+    if count > MAX_INDICATORS:
+        return [loaded.problem(root, f"三级指标过多（{count} 个），一张表最多 {MAX_INDICATORS} 个，请拆分项目")]
     for level1, groups in tree.items():
         if not any(groups.values()):
             problems.append(loaded.problem(root + (level1,), f"一级指标 {level1} 下没有三级指标"))

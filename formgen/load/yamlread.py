@@ -9,6 +9,10 @@ Python objects, for three reasons:
 * a key repeated in one mapping is an error, never a silent overwrite;
 * each value remembers its line, so errors can say ``file:line: field``.
 
+A project file is small and flat, so what no form needs is refused with a message
+rather than worked through: anchors and aliases (``&a`` / ``*a``, which can make a
+few lines expand to gigabytes), nesting deeper than a form's, files over 2 MB.
+
 A scalar becomes ``str`` (or ``None`` when YAML reads it as null), a mapping
 becomes ``dict`` (in file order), a sequence becomes ``list``.
 """
@@ -50,12 +54,48 @@ class Document:
         return self.line
 
 
+MAX_FILE_CHARACTERS = 2_000_000
+MAX_DEPTH = 12  # a 自评表 indicator is 5 levels deep; formgen.yaml lists 2
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """What formgen refuses though YAML allows it; ``problem`` says which."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases and deep nesting before anything is built."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(None, None, "alias", self.peek_event().start_mark)
+        if self.depth > MAX_DEPTH:
+            raise _Refused(None, None, "depth", self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def read_documents(text: str, file: str) -> list[Document]:
     """Every non-empty document of a YAML text, or a ProjectError saying where it breaks."""
+    if len(text) > MAX_FILE_CHARACTERS:
+        raise ProjectError([Problem(file, None, "", f"文件过大（{len(text):,} 字），项目文件最多 {MAX_FILE_CHARACTERS:,} 字")])
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except _Refused as exc:
+        message = ("不支持 YAML 的锚点和别名（&名称、*名称），请直接写出内容" if exc.problem == "alias"
+                   else f"层级过深（超过 {MAX_DEPTH} 层），请检查缩进")
+        raise ProjectError([Problem(file, exc.problem_mark.line + 1, "", message)]) from None
     except yaml.MarkedYAMLError as exc:
         raise ProjectError([_syntax_problem(exc, text, file)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as a control character
+        line = text.count("\n", 0, exc.position) + 1
+        raise ProjectError([Problem(file, line, "", f"有不可见的控制字符（U+{exc.character:04X}），请删除")]) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise ProjectError([Problem(file, None, "", f"YAML 无法读取：{exc}")]) from None
     documents = []
@@ -116,7 +156,10 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     if value[:1] in set(">|*&!%@`"):
         message = f"YAML 无法读取此值 {value!r}：{_QUOTE_HINT}"
     elif "\\t" in (exc.problem or ""):  # PyYAML spells a tab as backslash-t
-        message = "缩进不能用制表符（Tab），请改用空格"
+        if source_line.lstrip(" ").startswith("\t"):
+            message = "缩进不能用制表符（Tab），请改用空格"
+        else:
+            message = "值中有制表符（Tab），请改为空格，或给值加引号"
     else:
         message = f"YAML 语法错误（{exc.problem}），请检查缩进、冒号和引号"
     return Problem(file, line, "", message)

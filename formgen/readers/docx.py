@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import ReadSheet
+from . import MAX_ROWS, ReadSheet, too_many_rows
 from ..layout.sheet import Cell, Heading, Sheet
 
 
 def read(path: Path):
     import docx
     from docx.oxml.ns import qn
-
 
     body = docx.Document(path).element.body
     found: list[ReadSheet] = []
@@ -32,6 +31,8 @@ def read(path: Path):
             current.headings.append(Heading(text, "note"))
         elif element.tag == qn("w:tbl") and current is not None:
             _read_table(element, current, qn)
+            if current.row_count > MAX_ROWS:
+                raise too_many_rows(path, current.name, current.row_count)
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from . import ReadSheet
+from . import MAX_ROWS, ReadSheet, too_many_rows
 from ..layout.sheet import Cell, Sheet
 
 
@@ -13,10 +13,13 @@ def read(path: Path):
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-
-    workbook = openpyxl.load_workbook(path, data_only=True)
+    workbook = openpyxl.load_workbook(path, data_only=True)  # the values last computed, not formulas
+    formulas = openpyxl.load_workbook(path, read_only=True)  # to tell a formula never computed
     found = []
     for ws in workbook.worksheets:
+        if ws.max_row > MAX_ROWS:
+            raise too_many_rows(path, ws.title, ws.max_row)
+        uncomputed, formula_cells = [], _formula_cells(formulas[ws.title])
         spans, covered = {}, set()
         for merged in ws.merged_cells.ranges:
             spans[merged.min_row, merged.min_col] = (merged.max_row - merged.min_row + 1,
@@ -30,6 +33,8 @@ def read(path: Path):
                     continue
                 rowspan, colspan = spans.get((cell.row, cell.column), (1, 1))
                 value, number = cell.value, None
+                if value is None and (cell.row, cell.column) in formula_cells:
+                    uncomputed.append(f"{ws.title}!{cell.coordinate}")
                 if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                     number = Decimal(str(value))
                     value = _number_text(number)
@@ -37,9 +42,18 @@ def read(path: Path):
                 cells.append(Cell(cell.row - 1, cell.column - 1, text.split("\n") if text else [], rowspan, colspan,
                                   amount=number))
         sheet = Sheet(ws.title, [], [], cells, max((c.row for c in cells), default=-1) + 1)
+        problems = [f"{path.name}!{where}：是公式但没有计算结果，请在 Excel 或 WPS 中打开、保存后再导入"
+                    for where in uncomputed]
         found.append(ReadSheet(sheet, f"{path.name}!{ws.title}",
-                               lambda rc, title=ws.title: f"{title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}"))
+                               lambda rc, title=ws.title: f"{title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}", problems))
+    formulas.close()
     return found
+
+
+def _formula_cells(ws) -> set[tuple[int, int]]:
+    """(row, column) of every cell holding a formula, in one pass over a read-only sheet."""
+    return {(cell.row, cell.column) for row in ws.iter_rows() for cell in row
+            if isinstance(cell.value, str) and cell.value.startswith("=")}
 
 
 def _number_text(number: Decimal) -> str:

@@ -23,12 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Problem, ProjectError
+from ..errors import FormgenError, Problem, ProjectError
 from ..files import TEMPORARY_PATTERN, display_path
 from ..load import load_file
 from .. import writers
 from .compilation import plan_compilations, record_compilation
-from .names import form_file_stem
+from .lock import LOCK_FILE, output_lock
+from .names import MAX_STEM_CHARACTERS, form_file_stem
 from .sources import Source, discover
 from .state import BuildRecord, Form
 from .tasks import Failed, FormTask, Workers, render_form
@@ -76,9 +77,11 @@ def check(paths: list[Path]) -> Report:
 
 
 def _load(source: Source, output: Path, report: Report) -> list[Form]:
-    """The valid projects of one file as forms; its failures go to the report."""
+    """The valid projects of one file as forms; its failures go to the report (a formgen.yaml
+    error once, not once for every project below it)."""
     if isinstance(source.settings, ProjectError):
-        report.failed.append(source.settings.problems)
+        if source.settings.problems not in report.failed:
+            report.failed.append(source.settings.problems)
         return []
     forms = []
     for index, result in enumerate(load_file(source.file, source.settings)):
@@ -87,6 +90,9 @@ def _load(source: Source, output: Path, report: Report) -> list[Form]:
             continue
         project = result.project
         folder = source.file.parent.relative_to(source.root)
+        if len(project.name) > MAX_STEM_CHARACTERS:
+            result.warnings.append(result.problem(("项目名称",), f"项目名称超过 {MAX_STEM_CHARACTERS} 字，"
+                                                                f"输出文件名只取前 {MAX_STEM_CHARACTERS} 字", "note"))
         forms.append(Form(source, index, project.name, project.form,
                           output / folder / form_file_stem(project.name, project.form), result.warnings, result))
     return forms
@@ -95,13 +101,31 @@ def _load(source: Source, output: Path, report: Report) -> list[Form]:
 def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None, jobs: int | None = None,
           on_progress=lambda done, total, form, ok: None) -> Report:
     """Bring ``output`` up to date with the projects under ``paths``; see the module docstring."""
-    started = time.perf_counter()
     output = output.absolute()  # the record of a build must not depend on the current folder
+    _prepare_output(output)
+    with output_lock(output):
+        return _build(paths, output, formats, jobs, on_progress)
+
+
+def _prepare_output(output: Path) -> None:
+    """The output folder exists and is a folder, or the user is told why not."""
+    if output.exists() and not output.is_dir():
+        raise FormgenError(f"输出目录 {display_path(output)} 已存在且不是目录，请换一个输出目录（-o）")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / LOCK_FILE).touch()
+    except OSError as error:
+        raise FormgenError(f"无法写入输出目录 {display_path(output)}：{error.strerror}") from None
+
+
+def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Report:
+    started = time.perf_counter()
     report = Report()
     record = BuildRecord.read(output)
-    _remove_leftover_temporaries(output)
-    record.scope = [p.absolute() for p in paths]
-    sources, problems = discover(record.scope, formats)
+    _remove_leftover_temporaries(output)  # under the lock: only killed builds leave these
+    # A path that does not exist is an error, never a reason to delete what it built last time.
+    record.scope = [p.absolute() for p in paths if p.exists()]
+    sources, problems = discover([p.absolute() for p in paths], formats)
     record.discovered = {str(source.file) for source in sources}
     report.failed += problems
 
@@ -113,13 +137,13 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
             continue
         failures = len(report.failed)
         pending += _load(source, output, report)
-        if len(report.failed) > failures:
+        if len(report.failed) > failures or isinstance(source.settings, ProjectError):
             record.failing.add(str(source.file))
     pending, clashing = _without_collisions(pending, report.unchanged, report)
     record.failing |= {str(form.source.file) for form in clashing}
 
     compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed)
-    form_tasks = [(form, render_form, FormTask(form.loaded.project, str(form.source.templates), str(form.stem),
+    form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
                                                formats or form.source.settings.formats)) for form in pending]
     first, later = [], []  # a 汇总表 made of the forms' printed files is written after them
     for task in compilations:
@@ -134,12 +158,29 @@ def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = Non
                     on_progress(done, len(form_tasks), key, not isinstance(outcome, Failed))
                 else:
                     record_compilation(key[0], outcome, record, report.compilations, report.failed)
-            for key, outcome in workers.run(later):
+            for key, outcome in workers.run(_without_failed_members(later, record, report)):
                 record_compilation(key[0], outcome, record, report.compilations, report.failed)
     finally:
-        report.removed = record.save(report.done)
+        try:
+            report.removed = record.save(report.done, report.written)
+        except OSError as error:
+            report.failed.append([Problem(display_path(output), None, "", f"无法保存生成记录：{error.strerror}")])
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _without_failed_members(tasks: list, record: BuildRecord, report: Report) -> list:
+    """The 汇总表 made of printed forms whose forms were all written by this build: one that would
+    merge an old copy of a form that failed now is not written (the next build repairs it)."""
+    kept = []
+    for task in tasks:
+        plan, compilation = task[0][0], task[2]
+        if any(str(member.file) in record.failing for member in compilation.members):
+            record_compilation(plan, Failed(f"汇总表 {plan.stem.name}.pdf 未更新：其中有表单未能生成，改正后会重新生成"),
+                               record, report.compilations, report.failed)
+        else:
+            kept.append(task)
+    return kept
 
 
 def _record_form(form: Form, outcome, report: Report, record: BuildRecord) -> None:
@@ -154,9 +195,9 @@ def _record_form(form: Form, outcome, report: Report, record: BuildRecord) -> No
 def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
     """Two projects that would write the same files: both fail, naming each other, and nothing is
     written. Returns the forms to render and the clashing ones."""
-    by_stem: dict[Path, list[Form]] = defaultdict(list)
-    for form in unchanged + pending:
-        by_stem[form.stem].append(form)
+    by_stem: dict[str, list[Form]] = defaultdict(list)
+    for form in unchanged + pending:  # Windows and macOS do not tell 课题A from 课题a
+        by_stem[str(form.stem).casefold()].append(form)
     clashing = {id(f) for same in by_stem.values() if len(same) > 1 for f in same}
     for stem, same in by_stem.items():
         if len(same) < 2:
@@ -165,7 +206,8 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
         for form in same:
             file = display_path(form.source.file)
             report.failed.append([Problem(file, None, "项目名称",
-                                          f"{form.name}：与其他项目输出到同一文件 {display_path(stem)}.*（{places}），请改用不同的项目名称")])
+                                          f"{form.name}：与其他项目输出到同一文件 {display_path(same[0].stem)}.*（{places}），"
+                                          "请改用不同的项目名称")])
     clashed = [f for f in unchanged + pending if id(f) in clashing]
     report.unchanged[:] = [f for f in unchanged if id(f) not in clashing]
     return [f for f in pending if id(f) not in clashing], clashed

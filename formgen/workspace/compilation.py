@@ -81,7 +81,7 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
         record.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
                                      "folder": str(plan.settings.compilation_folder)}
-        members = [MemberSource(form.source.file, form.index, form.source.settings, str(form.source.templates),
+        members = [MemberSource(form.source.file, form.index, form.source.settings, tuple(map(str, form.source.templates)),
                                 form.kind, form.name, f"{form.stem}.pdf") for form in plan.ordered()]
         from_sheets = tuple(f for f in formats_of_plan if f not in writers.COMPILED_FROM_PRINTED_FORMS)
         from_printed = tuple(f for f in formats_of_plan if f in writers.COMPILED_FROM_PRINTED_FORMS)

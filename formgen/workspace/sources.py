@@ -34,8 +34,17 @@ class Source:
     whole_folder: bool = True  # False when the file was named alone: it makes no 汇总表
 
     @property
-    def templates(self) -> Path:
-        return self.root / TEMPLATES_FOLDER
+    def templates(self) -> tuple[Path, ...]:
+        """The ``templates/`` folders that apply to this file, nearest first: like formgen.yaml,
+        a unit folder's own templates override the workspace's."""
+        return template_folders(self.file.parent, self.root)
+
+
+def template_folders(folder: Path, root: Path) -> tuple[Path, ...]:
+    folders = [folder]
+    while folders[-1] != root and root in folders[-1].parents:
+        folders.append(folders[-1].parent)
+    return tuple(f / TEMPLATES_FOLDER for f in folders)
 
 
 @cache
@@ -55,7 +64,7 @@ def project_files(root: Path) -> list[Path]:
         relative = path.relative_to(root)
         if path.suffix not in (".yaml", ".yml") or path.name == SETTINGS_FILE:
             continue
-        if relative.parts[0] == TEMPLATES_FOLDER or any(part.startswith(".") for part in relative.parts):
+        if TEMPLATES_FOLDER in relative.parts[:-1] or any(part.startswith(".") for part in relative.parts):
             continue
         files.append(path)
     return files
@@ -70,7 +79,8 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
             continue
         root = given if given.is_dir() else given.parent
         settings_of: dict[Path, Settings | ProjectError] = {}  # formgen.yaml is read once a folder
-        templates = _folder_digest((BUILTIN_TEMPLATES, _WRITER_TEMPLATES, root / TEMPLATES_FOLDER))
+        builtin = _folder_digest((BUILTIN_TEMPLATES, _WRITER_TEMPLATES))
+        templates_of: dict[Path, str] = {}  # the digest of each folder's template chain
         for file in project_files(given):
             if file.parent not in settings_of:
                 try:
@@ -79,11 +89,17 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
                     settings_of[file.parent] = error
             settings = settings_of[file.parent]
             inherited = settings.files if isinstance(settings, Settings) else ()
+            if file.parent not in templates_of:
+                templates_of[file.parent] = _folder_digest(template_folders(file.parent, root))
             digest = hashlib.sha256()
-            for part in (formgen_version(), ",".join(formats or ()), templates):
+            for part in (formgen_version(), ",".join(formats or ()), builtin, templates_of[file.parent]):
                 digest.update(part.encode() + b"\0")
-            for path in (*inherited, file):
-                digest.update(path.read_bytes() + b"\0")
+            try:
+                for path in (*inherited, file):
+                    digest.update(path.read_bytes() + b"\0")
+            except OSError as error:  # a dangling link, a file deleted while we looked, no permission
+                problems.append([Problem(display_path(file), None, "", f"无法读取文件：{error.strerror}")])
+                continue
             sources.append(Source(file, root, settings, digest.hexdigest(), given.is_dir()))
     return sources, problems
 

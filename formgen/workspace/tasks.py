@@ -38,7 +38,7 @@ class FormTask:
     """Render one project in some formats, to ``<stem>.<format>``."""
 
     project: object  # the validated model
-    templates: str  # the workspace's templates folder
+    templates: tuple[str, ...]  # the templates folders that apply, nearest first
     stem: str
     formats: tuple[str, ...]
 
@@ -50,7 +50,7 @@ class MemberSource:
     file: Path
     index: int
     settings: Settings
-    templates: str
+    templates: tuple[str, ...]
     kind: str
     name: str
     pdf: str
@@ -67,12 +67,12 @@ class CompilationTask:
     cache: str  # where printed title pages are kept
 
 
-_LAYOUTS: dict[str, Layouts] = {}  # one Layouts per templates folder, per process
+_LAYOUTS: dict[tuple[str, ...], Layouts] = {}  # one Layouts per chain of templates folders, per process
 
 
-def layouts(templates: str) -> Layouts:
+def layouts(templates: tuple[str, ...]) -> Layouts:
     if templates not in _LAYOUTS:
-        _LAYOUTS[templates] = Layouts(Path(templates))
+        _LAYOUTS[templates] = Layouts(tuple(Path(folder) for folder in templates))
     return _LAYOUTS[templates]
 
 
@@ -95,8 +95,9 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
     of the forms' own PDFs (and is not made when they were not)."""
     name = Path(task.stem).name
     try:
-        if task.formats == ("pdf",) and not all(Path(m.pdf).is_file() for m in task.members):
-            return Written([])
+        missing = [m.name for m in task.members if task.formats == ("pdf",) and not Path(m.pdf).is_file()]
+        if missing:  # never a 汇总表 silently lacking a form
+            return Failed(f"汇总表 {name}.pdf 未生成：缺少 {'、'.join(missing)} 的 PDF")
         members = [_member(source, with_sheet=task.formats != ("pdf",)) for source in task.members]
         stylesheet = layouts(task.members[0].templates).stylesheet()
         compilation = Compilation(task.title, members, stylesheet, Path(task.cache))

@@ -16,7 +16,7 @@ from ...errors import ProjectError
 from ...files import write_text_atomically
 from ...load import Settings, load_document
 from ...load.yamlread import Document
-from ...readers import form_kind, read
+from ...readers import ReadError, form_kind, read
 from ...workspace.names import form_file_stem
 from ...yamlwrite import as_read, dump
 from .kinds import project_data
@@ -38,8 +38,8 @@ def import_files(files: list[Path], folder: Path) -> list[Imported]:
     for path in files:
         try:
             found = read(path)
-        except Exception as error:  # a file that is not a readable XLSX/DOCX at all
-            results.append(Imported(str(path), None, [f"{path}：无法读取（{type(error).__name__}: {error}）"], []))
+        except ReadError as error:  # not a form file at all: encrypted, damaged, too large
+            results.append(Imported(str(path), None, [str(error)], []))
             continue
         if not found:
             results.append(Imported(str(path), None, [f"{path}：未找到申报表、自评表或目标表"], []))
@@ -50,6 +50,7 @@ def import_files(files: list[Path], folder: Path) -> list[Imported]:
 
 def _import_form(form, folder: Path) -> Imported:
     data, problems, notes = project_data(form)
+    problems = form.problems + problems
     name = data.get("项目名称") or "未命名项目"
     target = folder / f"{form_file_stem(name, form_kind(form.sheet))}.yaml"
     document = Document(str(target), as_read(data), 1)

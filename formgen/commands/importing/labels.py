@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ...layout.sheet import Cell
+from ...load.fields import MAX_NUMBER
 from ...money import CENT
 from ...readers import ReadSheet, normalise
 
@@ -96,16 +97,22 @@ class Labels:
 
     def amount_at(self, position, scale: Decimal = Decimal(1)) -> Decimal | None:
         cell = self.cells[position]
-        if cell.amount is not None:
-            return (cell.amount * scale).quantize(CENT)
-        text = cell.text.strip().replace(",", "").replace("，", "")
-        if not text or text == "-":
+        number = cell.amount
+        if number is None:
+            text = cell.text.strip().replace(",", "").replace("，", "")
+            if not text or text == "-":
+                return None
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                self.problems.append(f"{self.where(position)}：应为金额，实际为 “{cell.text}”")
+                return None
+        if abs(number * scale) > MAX_NUMBER:
+            self.problems.append(f"{self.where(position)}：金额过大（最多 999,999,999,999.99 元），实际为 “{cell.text}”")
             return None
-        try:
-            return (Decimal(text) * scale).quantize(CENT)
-        except InvalidOperation:
-            self.problems.append(f"{self.where(position)}：应为金额，实际为 “{cell.text}”")
-            return None
+        return (number * scale).quantize(CENT)
 
     def year(self) -> int | None:
         for text in [h.text for h in self.found.sheet.headings] + [c.text for c in self.cells.values()]:

@@ -1,0 +1,346 @@
+"""What an attack on formgen tried, as invariants: nothing run, nothing lost, nothing hangs,
+every bad input a message with its file (and line) while the rest of the batch builds.
+
+Each test attacks an invariant with inputs of its own; the loader and the importer are also
+fed generated inputs (Hypothesis) and must answer every one with a result or a ProjectError.
+"""
+
+import json
+import os
+import threading
+import time
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from projects import DECLARATION, declaration
+
+from formgen import workspace as building
+from formgen.cli import main
+from formgen.commands.importing import import_files
+from formgen.errors import FormgenError, ProjectError
+from formgen.load import Settings, load_file
+from formgen.load.yamlread import read_documents
+from formgen.workspace.lock import output_lock
+
+UNIT = "表单: 申报表\n年度: 2023\n汇总表标题: 某局汇总表\n"
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def unit(workspace, names=("甲", "乙", "丙")):
+    workspace.write("ws/某局/formgen.yaml", UNIT)
+    for name in names:
+        workspace.write(f"ws/某局/{name}.yaml", declaration(项目名称=f"项目名称: {name}"))
+
+
+def files_under(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != ".formgen-lock"}
+
+
+# --- the build record never deletes what formgen did not write -------------------------------
+
+@pytest.mark.parametrize("victim", ["outside.txt", "out/某局/手写的说明.docx"])
+def test_a_crafted_record_deletes_nothing_formgen_did_not_write(workspace, victim):
+    unit(workspace)
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    target = workspace.write(victim, "keep me")
+    state_file = workspace.root / "out" / ".formgen-state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    record = next(iter(state["sources"].values()))
+    record["forms"][0]["files"].append(str(target))  # as if formgen had written it
+    state["hashes"][str(target)] = "0" * 64
+    state_file.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    (workspace.root / "ws" / "某局" / "甲.yaml").unlink()  # now that record is stale
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    assert target.read_text() == "keep me"
+
+
+def test_an_output_the_user_edited_is_not_deleted_when_its_project_goes(workspace):
+    unit(workspace)
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    edited = workspace.root / "out" / "某局" / "甲.xlsx"
+    edited.write_bytes(edited.read_bytes() + b"\0")
+    (workspace.root / "ws" / "某局" / "甲.yaml").unlink()
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    assert edited.exists() and not (workspace.root / "out" / "某局" / "乙.xlsx").stat().st_size == 0
+
+
+@pytest.mark.parametrize("content", ["[]", '{"version": 1}', "{}", "null", '{"version": "%s", "sources": []}', "\x00\xff"])
+def test_a_malformed_record_is_ignored_without_a_crash(workspace, content):
+    from formgen.workspace.sources import formgen_version
+
+    unit(workspace)
+    (workspace.root / "out").mkdir()
+    (workspace.root / "out" / ".formgen-state.json").write_text(content.replace("%s", formgen_version()),
+                                                                encoding="utf-8", errors="ignore")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 0 and "生成 3 个表单" in result.output
+
+
+# --- errors never delete outputs; each is said once ---------------------------------------
+
+def test_a_bad_formgen_yaml_keeps_every_output_and_is_reported_once(workspace):
+    unit(workspace)
+    assert run("build", "ws", "-o", "out").exit_code == 0
+    before = files_under(workspace.root / "out")
+    workspace.write("ws/某局/formgen.yaml", UNIT + "单位: 某单位\n")
+    result = run("build", "ws", "-o", "out")
+    assert result.exit_code == 1
+    assert result.output.count("不认识此字段") == 1
+    after = files_under(workspace.root / "out")
+    assert {name for name in before if not name.name.startswith(".")} <= set(after)
+    assert (workspace.root / "out" / "某局" / "某局汇总表.pdf").read_bytes() == before[
+        (workspace.root / "out" / "某局" / "某局汇总表.pdf").relative_to(workspace.root / "out")]
+
+
+def test_a_missing_input_folder_deletes_nothing(workspace):
+    unit(workspace)
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0
+    before = set(files_under(workspace.root / "out"))
+    (workspace.root / "ws").rename(workspace.root / "ws-renamed")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "路径不存在" in result.output
+    assert before <= set(files_under(workspace.root / "out"))
+
+
+def test_a_compilation_never_mixes_a_form_that_could_not_be_written(workspace):
+    unit(workspace)
+    assert run("build", "ws", "-o", "out", "-f", "pdf").exit_code == 0
+    compilation = workspace.root / "out" / "某局" / "某局汇总表.pdf"
+    first = compilation.read_bytes()
+    blocked = workspace.root / "out" / "某局" / "乙.pdf"
+    blocked.unlink()
+    blocked.mkdir()  # the form cannot be written where it should go
+    for name in ("甲", "乙", "丙"):
+        workspace.write(f"ws/某局/{name}.yaml", declaration(项目名称=f"项目名称: {name}").replace("课题", "研究"))
+    result = run("build", "ws", "-o", "out", "-f", "pdf")
+    assert result.exit_code == 1 and "汇总表" in result.output
+    assert compilation.read_bytes() == first  # the last good one, not a mixture
+    blocked.rmdir()
+    result = run("build", "ws", "-o", "out", "-f", "pdf")
+    assert result.exit_code == 0, result.output
+    assert compilation.exists() and compilation.read_bytes() != first  # repaired
+
+
+# --- one build at a time -------------------------------------------------------------------
+
+def test_a_second_build_into_the_same_output_is_refused_with_a_message(workspace):
+    unit(workspace)
+    (workspace.root / "out").mkdir()
+    with output_lock(workspace.root / "out"):
+        result = run("build", "ws", "-o", "out")
+    assert result.exit_code == 1 and "正在生成到" in result.output and "Traceback" not in result.output
+    assert run("build", "ws", "-o", "out", "-f", "xlsx").exit_code == 0  # free again afterwards
+
+
+def test_concurrent_builds_leave_a_complete_compilation(workspace):
+    unit(workspace)
+    outcomes = []
+
+    def attempt(paths):
+        try:
+            outcomes.append(building.build(paths, workspace.root / "out", ("xlsx",), jobs=1).ok)
+        except FormgenError:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=attempt, args=([workspace.root / "ws"],)),
+               threading.Thread(target=attempt, args=([workspace.root / "ws" / "某局"],))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert True in outcomes
+    report = building.build([workspace.root / "ws"], workspace.root / "out", ("xlsx",), jobs=1)
+    assert report.ok
+    workbook = openpyxl.load_workbook(workspace.root / "out" / "某局" / "某局汇总表.xlsx")
+    assert workbook.sheetnames == ["目录", "丙", "乙", "甲"]
+
+
+# --- bad outputs: messages, not tracebacks ----------------------------------------------------
+
+def test_an_output_that_is_a_file_is_a_message(workspace):
+    unit(workspace)
+    workspace.write("out", "a file")
+    result = run("build", "ws", "-o", "out")
+    assert result.exit_code == 1 and "不是目录" in result.output and "Traceback" not in result.output
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_message(workspace):
+    unit(workspace)
+    workspace.write("a-file", "")
+    result = run("build", "ws", "-o", "a-file/out")  # its parent is a file: no folder can be made there
+    assert result.exit_code == 1 and "无法写入输出目录" in result.output and "Traceback" not in result.output
+
+
+# --- the loader: every input an answer, never a crash or a hang -------------------------------
+
+@pytest.mark.parametrize("text, message", [
+    ("a: &x [1]\nb: *x\n", "别名"),
+    ("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n", "别名"),
+    ("a: " + "[" * 1000 + "]" * 1000 + "\n", "层级过深"),
+    ("表单: 申报表\na:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)), "层级过深"),
+    ("表单: 申报表\n项目名称: 甲\x01乙\n", "控制字符"),
+    ("表单: 申报表\n项目名称: 甲\t乙: 丙\n", "制表符"),
+])
+def test_hostile_yaml_gets_a_message_with_its_line(text, message):
+    with pytest.raises(ProjectError) as caught:
+        read_documents(text, "x.yaml")
+    assert message in str(caught.value) and caught.value.problems[0].line is not None
+
+
+@pytest.mark.parametrize("amount", ["1e26", "1e309", "100000000000000000000", "999999999999999.99", "NaN", "-0.5"])
+def test_absurd_amounts_are_refused_with_a_message(workspace, amount):
+    path = workspace.write("x.yaml", declaration(项目资金总额=f"项目资金总额: {amount}"))
+    [result] = load_file(path, Settings())
+    assert isinstance(result, ProjectError) and "项目资金.项目资金总额" in str(result)
+
+
+def test_an_empty_project_name_is_an_error_not_an_unnamed_form(workspace):
+    path = workspace.write("x.yaml", declaration(项目名称='项目名称: ""'))
+    [result] = load_file(path, Settings())
+    assert isinstance(result, ProjectError) and "项目名称" in str(result) and "不能为空" in str(result)
+
+
+def test_a_text_longer_than_a_spreadsheet_cell_holds_is_refused(workspace):
+    path = workspace.write("x.yaml", declaration(项目性质="项目性质: " + "很长" * 20000))
+    [result] = load_file(path, Settings())
+    assert isinstance(result, ProjectError) and "文本过长" in str(result)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_loads_or_gets_problems(workspace, text):
+    path = workspace.root / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass") if False else path.write_bytes(
+        text.encode("utf-8", errors="replace"))
+    for result in load_file(path, Settings()):
+        assert not isinstance(result, ProjectError) or all(p.file for p in result.problems)
+
+
+_LINES = st.sampled_from(["表单: 申报表", "年度: 2023", "项目名称: 甲", "项目资金:", "  项目资金总额: 1e400",
+                          "绩效指标:", "  产出指标:", "    数量指标:", "      课题: =7(个)", "  - a", "a: *x", "&y b: c",
+                          "\t缩进", "键：值", "a: {b: c, d}", '"未闭合', "---", "项目名称: CON", "年度: 二〇二三"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_LINES, max_size=12))
+def test_any_mix_of_project_lines_loads_or_gets_problems(workspace, lines):
+    path = workspace.root / "fuzz.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for result in load_file(path, Settings()):
+        assert not isinstance(result, ProjectError) or all(p.file for p in result.problems)
+
+
+# --- names that file systems refuse ---------------------------------------------------------
+
+def test_reserved_long_and_case_colliding_names(workspace):
+    workspace.write("ws/a.yaml", declaration(项目名称="项目名称: CON"))
+    workspace.write("ws/b.yaml", declaration(项目名称="项目名称: " + "很长的项目名称" * 20))
+    workspace.write("ws/c.yaml", declaration(项目名称="项目名称: Project"))
+    workspace.write("ws/d.yaml", declaration(项目名称="项目名称: PROJECT"))
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "Errno" not in result.output
+    assert (workspace.root / "out" / "_CON.xlsx").is_file()
+    assert "输出文件名只取前 60 字" in result.output
+    assert result.output.count("同一文件") == 2  # Project and PROJECT collide on Windows and macOS
+
+
+# --- watch under churn --------------------------------------------------------------------
+
+def test_watch_survives_files_replaced_and_dangling_links(workspace):
+    from formgen.workspace.watch import watch
+
+    unit(workspace, names=("甲",))
+    builds, errors, stop = [], [], threading.Event()
+    thread = threading.Thread(target=watch, args=([workspace.root / "ws"], workspace.root / "out", ("xlsx",), 1, 0.02,
+                                                  builds.append, errors.append, stop.is_set))
+    thread.start()
+    try:
+        source = workspace.root / "ws" / "某局" / "甲.yaml"
+        text = source.read_text(encoding="utf-8")
+        os.symlink(workspace.root / "nowhere.yaml", workspace.root / "ws" / "某局" / "断链.yaml")
+        for round_ in range(30):  # as git and sync clients do: delete, then write anew
+            source.unlink()
+            time.sleep(0.005)
+            source.write_text(text.replace("课题数量", f"课题数量{round_ % 3}"), encoding="utf-8")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(b.built for b in builds[1:]):
+            time.sleep(0.05)
+        assert thread.is_alive() and len(builds) >= 2
+        assert any("断链.yaml" in str(p) for b in builds for problems in b.failed for p in problems)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert errors == [] and not thread.is_alive()
+
+
+# --- import: bounded, every message with its cell --------------------------------------------
+
+def test_import_refuses_huge_amounts_and_goes_on_with_the_next_file(workspace, tmp_path):
+    from formgen.layout import Layouts
+    from formgen.writers import xlsx
+
+    [loaded] = load_file(workspace.write("x.yaml", DECLARATION), Settings())
+    sheet = Layouts().sheet(loaded.project)
+    good, bad = tmp_path / "好.xlsx", tmp_path / "坏.xlsx"
+    xlsx.write(sheet, good)
+    workbook = openpyxl.load_workbook(good)
+    cell = next(c for row in workbook.active.iter_rows() for c in row if isinstance(c.value, (int, float, Decimal)))
+    cell.value = 1e30
+    workbook.save(bad)
+    results = import_files([bad, good], tmp_path / "out")
+    assert results[0].written is None and any(cell.coordinate in p and "过大" in p for p in results[0].problems)
+    assert results[1].written is not None
+
+
+def test_import_of_formulas_without_values_names_the_cells(workspace, tmp_path):
+    from formgen.layout import Layouts
+    from formgen.writers import xlsx
+
+    [loaded] = load_file(workspace.write("x.yaml", DECLARATION), Settings())
+    path = tmp_path / "公式.xlsx"
+    xlsx.write(Layouts().sheet(loaded.project), path)
+    workbook = openpyxl.load_workbook(path)
+    cell = next(c for row in workbook.active.iter_rows() for c in row if isinstance(c.value, (int, float, Decimal)))
+    cell.value = "=1+1"  # written by a program that does not compute: no cached value
+    workbook.save(path)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None and any("公式" in p and cell.coordinate in p for p in result.problems)
+
+
+def test_import_of_a_password_protected_file_says_so(tmp_path):
+    path = tmp_path / "加密.xlsx"
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)  # an encrypted workbook is an OLE file
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None and "密码" in result.problems[0]
+
+
+def test_import_of_a_huge_sheet_is_refused_quickly(tmp_path):
+    path = tmp_path / "大.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "财政项目支出绩效目标申报表"
+    workbook.active.cell(row=20000, column=1, value="x")
+    workbook.save(path)
+    started = time.monotonic()
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None and "行" in result.problems[0]
+    assert time.monotonic() - started < 30
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+
+def test_ctrl_c_is_said_in_chinese(workspace, monkeypatch):
+    unit(workspace)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("formgen.cli.build_workspace", interrupted)
+    result = run("build", "ws", "-o", "out")
+    assert result.exit_code == 130 and "已中断" in result.output and "Aborted" not in result.output
