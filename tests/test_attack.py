@@ -344,3 +344,18 @@ def test_ctrl_c_is_said_in_chinese(workspace, monkeypatch):
     monkeypatch.setattr("formgen.cli.build_workspace", interrupted)
     result = run("build", "ws", "-o", "out")
     assert result.exit_code == 130 and "已中断" in result.output and "Aborted" not in result.output
+
+
+def test_a_huge_project_file_is_refused_at_once(workspace):
+    path = workspace.write("x.yaml", DECLARATION + "# " + "很" * 2_100_000 + "\n")
+    started = time.monotonic()
+    [result] = load_file(path, Settings())
+    assert isinstance(result, ProjectError) and "文件过大" in str(result)
+    assert time.monotonic() - started < 5
+
+
+def test_a_form_with_too_many_indicators_is_refused(workspace):
+    many = "".join(f"      指标{i}: =1(个)\n" for i in range(501))
+    path = workspace.write("x.yaml", DECLARATION.split("绩效指标:")[0] + "绩效指标:\n  产出指标:\n    数量指标:\n" + many)
+    [result] = load_file(path, Settings())
+    assert isinstance(result, ProjectError) and "三级指标过多" in str(result)
