@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 
 from .workspace import Report, build as build_workspace, check as check_workspace
+from . import cli_text
 from .errors import LEVEL_NAMES, FormgenError
 from .files import display_path, write_text_atomically
 from .writers import FORMATS, parse_formats
 
-_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+cli_text.install()
+_PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[路径]...")
 
 
 def _formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
@@ -28,6 +30,10 @@ def _formats(ctx, param, value: str | None) -> tuple[str, ...] | None:
 class _Command(click.Command):
     """A command whose -h/--help speaks Chinese like the rest of the interface."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(*args, **kwargs)
+
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
         if option is not None:
@@ -38,6 +44,10 @@ class _Command(click.Command):
 class _Group(_Command, click.Group):
     command_class = _Command
     group_class = type
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
@@ -53,9 +63,16 @@ def main() -> None:
     """formgen：由 YAML 项目文件生成财政项目支出绩效表单（DOCX、XLSX、PDF）。"""
 
 
+def _report_options(function):
+    """-q and --strict, shared by build, watch and check."""
+    function = click.option("--strict", is_flag=True, help="有警告也算失败（退出码非零），适合自动检查。")(function)
+    return click.option("-q", "--quiet", is_flag=True, help="不列出警告和提示，只列出错误和结果。")(function)
+
+
 def _build_options(function):
     """-o, -f and -j, shared by build and watch."""
-    function = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+    function = _report_options(function)
+    function = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                             help="同时使用的进程数（默认：全部 CPU 核）。")(function)
     function = click.option("-f", "--formats", callback=_formats, metavar="docx,xlsx,pdf",
                             help="只生成这些格式（默认：formgen.yaml 中的 格式，否则全部）。")(function)
@@ -66,27 +83,35 @@ def _build_options(function):
 @main.command()
 @_PATHS
 @_build_options
-def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None) -> None:
-    """生成 PATHS 下所有项目的表单和汇总表（默认当前目录），只重新生成有改动的。"""
+def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None,
+          quiet: bool, strict: bool) -> None:
+    """生成 路径 下所有项目的表单和汇总表（默认当前目录），只重新生成有改动的。
+
+    \b
+    示例：
+      formgen build samples -o output
+      formgen build 我的单位 -o 输出 -f docx,pdf
+      formgen build 我的单位/课题研究.yaml -o 输出
+    """
     report = _run(lambda: _build_with_progress(list(paths) or [Path(".")], output, formats, jobs))
-    _summarise(report, _built_text(report))
+    _summarise(report, _built_text(report), report.new_warnings, quiet, strict)
 
 
 def _build_with_progress(paths, output, formats, jobs) -> Report:
     """A progress bar with the current project on a terminal; one line per form otherwise."""
     if not sys.stdout.isatty():
-        def line(done, total, form, ok):
-            click.echo(f"{'已生成' if ok else '未生成'} {form.label}")
+        def line(done, total, label, ok):
+            click.echo(f"{'已生成' if ok else '未生成'} {label}")
 
         return build_workspace(paths, output, formats, jobs, on_progress=line)
     bar = None
     try:
-        def progress(done, total, form, ok):
+        def progress(done, total, label, ok):
             nonlocal bar
             if bar is None:
                 bar = click.progressbar(length=total, label="生成中", item_show_func=lambda item: item)
                 bar.__enter__()
-            bar.update(1, form.name)
+            bar.update(1, label)
 
         return build_workspace(paths, output, formats, jobs, on_progress=progress)
     finally:
@@ -110,17 +135,22 @@ def _built_text(report: Report) -> str:
 @_build_options
 @click.option("--interval", type=float, default=0.5, show_default=True, help="检查改动的间隔（秒）。")
 def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None, jobs: int | None,
-          interval: float) -> None:
-    """先生成一次，然后每次保存项目文件、formgen.yaml 或模板时重新生成，直到按 Ctrl-C。"""
+          quiet: bool, strict: bool, interval: float) -> None:
+    """先生成一次，然后每次保存项目文件、formgen.yaml 或模板时重新生成，直到按 Ctrl-C。
+
+    \b
+    示例：
+      formgen watch 我的单位 -o 输出
+    """
     from .workspace.watch import watch as watch_loop
 
     def rebuilt(report: Report) -> None:
         for form in report.built:
             click.echo(f"已生成 {form.label}")
-        for problem in report.warnings + [p for problems in report.failed for p in problems]:
-            click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
-        click.echo(f"{time.strftime('%H:%M:%S')} {_built_text(report)}，失败 {len(report.failed)} 个，"
-                   f"用时 {report.seconds:.1f} 秒。正在监视改动（Ctrl-C 结束）……")
+        _print_problems(report, report.new_warnings, quiet)
+        shown = report.warnings if quiet else report.new_warnings
+        click.echo(f"{time.strftime('%H:%M:%S')} {_summary_line(report, _built_text(report), strict, shown)}"
+                   "正在监视改动（Ctrl-C 结束）……")
 
     try:
         watch_loop(list(paths) or [Path(".")], output, formats, jobs, interval, rebuilt,
@@ -131,10 +161,17 @@ def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
 
 @main.command()
 @_PATHS
-def check(paths: tuple[Path, ...]) -> None:
-    """只检查 PATHS 下的项目文件，不写任何文件。"""
+@_report_options
+def check(paths: tuple[Path, ...], quiet: bool, strict: bool) -> None:
+    """只检查 路径 下的项目文件，不写任何文件。
+
+    \b
+    示例：
+      formgen check 我的单位
+      formgen check 我的单位/课题研究.yaml
+    """
     report = _run(lambda: check_workspace(list(paths) or [Path(".")]))
-    _summarise(report, f"检查通过 {len(report.done)} 个项目")
+    _summarise(report, f"检查通过 {len(report.done)} 个项目", report.warnings, quiet, strict)
 
 
 @main.command()
@@ -144,19 +181,29 @@ def check(paths: tuple[Path, ...]) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="要写出的自评表项目文件。")
 @click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
 def new(kind: str, source: Path, output: Path, force: bool) -> None:
-    """由上一年度的申报表生成自评表草稿（KIND 目前为 自评表）。"""
+    """由上一年度的申报表生成自评表草稿（目前只有 自评表）。
+
+    \b
+    示例：
+      formgen new 自评表 --from 课题研究.yaml -o 课题研究-自评.yaml
+    """
     from .commands.new import new_self_evaluation
 
     failed = _run(lambda: new_self_evaluation(source, output, force))
     if failed is not None:
-        _summarise(failed, "未生成")
+        _summarise(failed, "未生成", failed.warnings, False, False)
     click.echo(f"已生成 {display_path(output)}：请填写标有「待填写」的字段，然后运行 formgen check {display_path(output)}")
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), metavar="目录")
 def init(folder: Path) -> None:
-    """新建工作区 FOLDER：formgen.yaml、申报表和自评表示例、使用说明。"""
+    """新建工作区 目录：formgen.yaml、申报表和自评表示例、使用说明、字段说明。
+
+    \b
+    示例：
+      formgen init 我的单位
+    """
     from .commands.init import init_workspace
 
     for path in _run(lambda: init_workspace(folder)):
@@ -169,9 +216,14 @@ def templates() -> None:
 
 
 @templates.command("export")
-@click.argument("workspace", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("workspace", type=click.Path(file_okay=False, path_type=Path), metavar="工作区")
 def templates_export(workspace: Path) -> None:
-    """把内置模板复制到 WORKSPACE/templates/。"""
+    """把内置模板复制到 工作区/templates/。
+
+    \b
+    示例：
+      formgen templates export 我的单位
+    """
     from .commands.init import export_templates
 
     for path in _run(lambda: export_templates(workspace)):
@@ -181,23 +233,37 @@ def templates_export(workspace: Path) -> None:
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入文件（默认输出到屏幕）。")
-def schema(output: Path | None) -> None:
-    """输出项目文件的 JSON Schema，供编辑器补全和检查。"""
-    from .commands.schema import schema_text
+@click.option("--reference", is_flag=True, help="输出给人看的字段说明（Markdown），而不是 JSON Schema。")
+def schema(output: Path | None, reference: bool) -> None:
+    """输出项目文件的 JSON Schema（供编辑器补全和检查），或字段说明。
 
+    \b
+    示例：
+      formgen schema -o formgen.schema.json
+      formgen schema --reference -o 字段说明.md
+    """
+    from .commands.schema import field_reference, schema_text
+
+    text = field_reference() if reference else schema_text()
     if output is None:
-        click.echo(schema_text(), nl=False)
+        click.echo(text, nl=False)
     else:
-        write_text_atomically(output, schema_text())
+        write_text_atomically(output, text)
         click.echo(f"已写入 {display_path(output)}")
 
 
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                metavar="文件...")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="写入项目文件的目录。")
 def import_(files: tuple[Path, ...], output: Path) -> None:
-    """从已有的 XLSX、DOCX 表单（申报表、自评表、目标表）读出项目文件，每张表一个。"""
+    """从已有的 XLSX、DOCX 表单（申报表、自评表、目标表）读出项目文件，每张表一个。
+
+    \b
+    示例：
+      formgen import 旧表/*.xlsx 旧表/*.docx -o 我的单位
+    """
     from .commands.importing import import_files
 
     output.mkdir(parents=True, exist_ok=True)
@@ -224,17 +290,34 @@ def _run(action):
         raise SystemExit(error.exit_code) from None
 
 
-def _summarise(report: Report, done_text: str) -> None:
-    for problem in report.warnings + [p for problems in report.failed for p in problems]:
+def _print_problems(report: Report, warnings: list, quiet: bool) -> None:
+    """Errors always; warnings and notes of ``warnings`` unless ``quiet``."""
+    for problem in ([] if quiet else warnings) + [p for problems in report.failed for p in problems]:
         click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
+
+
+def _summary_line(report: Report, done_text: str, strict: bool, shown: list) -> str:
+    """``完成：生成 3 个表单，警告 2 条（1 条属未改动的项目，不再列出），用时 1.0 秒。``"""
     parts = [done_text]
     if report.failed:
         parts.append(f"失败 {len(report.failed)} 个")
     for level in ("warning", "note"):
         count = sum(1 for p in report.warnings if p.level == level)
+        unshown = count - sum(1 for p in shown if p.level == level)
         if count:
-            parts.append(f"{LEVEL_NAMES[level]} {count} 条")
+            parts.append(f"{LEVEL_NAMES[level]} {count} 条" + (f"（{unshown} 条属未改动的项目，不再列出）" if unshown else ""))
     parts.append(f"用时 {report.seconds:.1f} 秒")
-    click.echo("完成：" + "，".join(parts) + "。" if report.ok else "未全部完成：" + "，".join(parts) + "。")
-    if not report.ok:
+    ok = report.ok and not (strict and _has_warnings(report))
+    verdict = "完成" if ok else "未全部完成" if not report.ok else "有警告（--strict）"
+    return f"{verdict}：{'，'.join(parts)}。"
+
+
+def _has_warnings(report: Report) -> bool:
+    return any(p.level == "warning" for p in report.warnings)
+
+
+def _summarise(report: Report, done_text: str, warnings: list, quiet: bool, strict: bool) -> None:
+    _print_problems(report, warnings, quiet)
+    click.echo(_summary_line(report, done_text, strict, report.warnings if quiet else warnings))
+    if not report.ok or (strict and _has_warnings(report)):
         raise SystemExit(1)

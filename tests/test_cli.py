@@ -150,3 +150,47 @@ def test_a_shared_templates_folder_cannot_run_code(workspace, payload):
     assert result.exit_code == 1 and "模板" in result.output, result.output
     assert "HACKED" not in result.output and "Traceback" not in result.output
     assert not (workspace.root / "out" / "课题研究.docx").exists()
+
+
+WARNED = declaration(年度="年度: 2023").replace("  效益指标:", "  奇怪指标:")  # an unusual 一级: a warning
+
+
+def test_warnings_are_shown_for_rebuilt_projects_and_counted_for_the_rest(workspace):
+    workspace.write("ws/甲/项目.yaml", WARNED)
+    first = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert first.exit_code == 0 and first.output.count("警告：") == 1
+    workspace.write("ws/乙/项目.yaml", DECLARATION)
+    second = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert second.exit_code == 0 and "警告：" not in second.output
+    assert "警告 1 条（1 条属未改动的项目，不再列出）" in second.output
+    assert run("check", "ws").output.count("警告：") == 1  # check shows them all
+
+
+def test_quiet_and_strict(workspace):
+    workspace.write("ws/项目.yaml", WARNED)
+    quiet = run("check", "ws", "-q")
+    assert quiet.exit_code == 0 and "警告：" not in quiet.output and "警告 1 条" in quiet.output
+    strict = run("check", "ws", "--strict")
+    assert strict.exit_code == 1 and "有警告（--strict）" in strict.output
+    assert run("build", "ws", "-o", "out", "-f", "xlsx", "--strict").exit_code == 1
+
+
+def test_progress_names_each_form_with_its_folder_and_counts_the_compilations(workspace):
+    workspace.write("ws/甲/formgen.yaml", "汇总表标题: 甲汇总表\n")
+    workspace.write("ws/甲/项目.yaml", DECLARATION)
+    workspace.write("ws/乙/项目.yaml", DECLARATION.replace("项目名称: 课题研究", "项目名称: 课题研究二"))
+    result = run("build", "ws", "-o", "out", "-f", "xlsx,docx")
+    assert "已生成 甲/课题研究" in result.output and "已生成 乙/课题研究二" in result.output
+    assert "已生成 甲/汇总表 甲汇总表" in result.output
+
+
+@pytest.mark.parametrize("args", [["build", "--nope"], ["buidl"], ["new"], ["new", "自评表", "--from", "无.yaml"],
+                                  ["import"], ["build", "-j", "0"], ["build", "-f", "doc"], ["-h"], ["build", "-h"],
+                                  ["schema", "-h"], ["watch", "-h"], ["check", "-h"], ["init", "-h"], ["import", "-h"]])
+def test_every_line_the_user_sees_is_chinese(workspace, args):
+    result = run(*args)
+    for english in ("Usage", "Options", "Error", "No such", "Missing", "Did you mean", "Show this", "Invalid value",
+                    "does not exist", "Try '", "INTEGER", "PATHS", "COMMAND", "[OPTIONS]", "Choose from", "Aborted"):
+        assert english not in result.output, (args, english, result.output)
+    if args[-1] == "-h" and args[0] != "-h":
+        assert "示例：" in result.output

@@ -13,7 +13,7 @@ from ..errors import FormgenError
 from ..files import write_text_atomically
 from ..layout import BUILTIN_TEMPLATES
 from ..yamlwrite import Block, Commented, dump
-from .schema import SCHEMA_FILE, schema_text
+from .schema import REFERENCE_FILE, SCHEMA_FILE, field_reference, schema_text
 
 _MODELINE = f"yaml-language-server: $schema=./{SCHEMA_FILE}"
 
@@ -90,6 +90,7 @@ GUIDE = """\
 - 由去年的申报表开始今年的自评：`formgen new 自评表 --from 课题研究.yaml -o 课题研究-2024自评.yaml`
 - 编辑器提示：`formgen.schema.json` 是项目文件的结构说明。VS Code 安装 YAML 扩展（Red Hat）后，
   项目文件第一行的 `# yaml-language-server: $schema=./formgen.schema.json` 会让编辑器补全字段名并标出错误。
+- 字段说明：`字段说明.md` 列出每个字段的写法；出错时 formgen 会指出文件、行号和字段。
 - 调整表样：`formgen templates export .` 把内置模板复制到 `templates/`，修改后对本目录生效。
 """
 
@@ -102,6 +103,7 @@ def init_workspace(folder: Path) -> list[Path]:
         "课题研究-自评.yaml": SELF_EVALUATION,
         "使用说明.md": GUIDE,
         SCHEMA_FILE: schema_text(),
+        REFERENCE_FILE: field_reference(),
     }
     existing = [name for name in files if (folder / name).exists()]
     if existing:

@@ -36,6 +36,14 @@ def _decimal(value: object, what: str, example: str) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         number = None
+    if number is None and what == "金额":
+        in_wan = re.fullmatch(r"([\d.]+)\s*万元?", text)
+        if in_wan and _is_number(in_wan.group(1)):
+            yuan = Decimal(in_wan.group(1)) * 10000
+            raise PydanticCustomError("number", '金额以元为单位：“{value}”应写作 {yuan}', {"value": value, "yuan": f"{yuan:f}"})
+        in_yuan = re.fullmatch(r"([\d.]+)\s*元", text)
+        if in_yuan and _is_number(in_yuan.group(1)):
+            raise PydanticCustomError("number", '金额只写数字，不带“元”：应写作 {plain}', {"plain": in_yuan.group(1)})
     if number is None or not number.is_finite():
         raise PydanticCustomError("number", '应为{what}（如 {example}），实际为 "{value}"',
                                   {"what": what, "example": example, "value": value})
@@ -47,6 +55,13 @@ def _decimal(value: object, what: str, example: str) -> Decimal | None:
     if number != number.quantize(CENT):
         raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
     return number
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _money(value: object) -> Decimal | None:
@@ -154,8 +169,10 @@ def empty_as_mapping(value: object) -> object:
 _NUMBER = {"type": ["number", "string"]}
 _TEXT_OR_NUMBER = {"type": ["string", "number"]}
 
-Money = Annotated[Optional[Decimal], BeforeValidator(_money), WithJsonSchema({"type": ["number", "string", "null"]})]
-RequiredMoney = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_NUMBER)]
+# A number, or its text with thousands separators: "115万" is flagged in the editor too.
+_AMOUNT = {"type": ["number", "string"], "pattern": r"^\s*\d[\d,]*(\.\d{1,2})?\s*$"}
+Money = Annotated[Optional[Decimal], BeforeValidator(_money), WithJsonSchema({**_AMOUNT, "type": ["number", "string", "null"]})]
+RequiredMoney = Annotated[Decimal, BeforeValidator(_money), WithJsonSchema(_AMOUNT)]
 Points = Annotated[Optional[Decimal], BeforeValidator(_points), WithJsonSchema({"type": ["number", "string", "null"]})]
 RequiredPoints = Annotated[Decimal, BeforeValidator(_points), WithJsonSchema(_NUMBER)]
 Percent = Annotated[Optional[Decimal], BeforeValidator(_percent), WithJsonSchema({"type": ["number", "string", "null"]})]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ProjectError
 from ..files import display_path
+from .messages import validation_message
 from .model import FORM_MODELS
 from .rules import check
 from .settings import Settings
@@ -76,30 +77,12 @@ def load_document(document: Document, path: Path, settings: Settings, apply_rule
     try:
         loaded.project = model.model_validate(data)
     except ValidationError as exc:
-        raise ProjectError([_problem(loaded, error) for error in exc.errors()]) from None
+        raise ProjectError([loaded.problem(tuple(str(part) for part in error["loc"]),
+                                           validation_message(model, error, document.flow_mappings, data))
+                            for error in exc.errors()]) from None
     problems = check(loaded) if apply_rules else []
     errors = [p for p in problems if p.is_error]
     if errors:
         raise ProjectError(errors)
     loaded.warnings = problems
     return loaded
-
-
-_MESSAGES = {
-    "missing": "缺少必填字段",
-    "extra_forbidden": "不认识的字段，请检查拼写（字段名见 YAML.md）",
-    "dict_type": "应为 键: 值 的映射",
-    "model_type": "应为 键: 值 的映射",
-    "model_attributes_type": "应为 键: 值 的映射",
-    "string_type": "应为文本",
-}
-
-
-def _problem(loaded: LoadedProject, error: dict) -> Problem:
-    path = tuple(str(part) for part in error["loc"])
-    if error["input"] is None and error["type"] != "missing":
-        return loaded.problem(path, "不能为空，请填写")
-    message = _MESSAGES.get(error["type"])
-    if message is None:
-        message = error["msg"].removeprefix("Value error, ")
-    return loaded.problem(path, message)

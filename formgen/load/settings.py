@@ -63,9 +63,12 @@ class WorkspaceKeys(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    compilation_title: Annotated[str, BeforeValidator(_title)] = Field(None, alias="汇总表标题")
-    order: Annotated[tuple[str, ...], BeforeValidator(_order)] = Field(None, alias="顺序")
-    formats: Annotated[tuple[str, ...], BeforeValidator(_formats)] = Field(None, alias="格式")
+    compilation_title: Annotated[str, BeforeValidator(_title)] = Field(
+        None, alias="汇总表标题", description="写了则生成本目录全部表单的汇总表，文件名即标题")
+    order: Annotated[tuple[str, ...], BeforeValidator(_order)] = Field(
+        None, alias="顺序", description="汇总表中的顺序，项目名称的列表，如 [课题研究, 城管执法应急保障]；未列出的排在后面")
+    formats: Annotated[tuple[str, ...], BeforeValidator(_formats)] = Field(
+        None, alias="格式", description="默认生成的格式，docx、xlsx、pdf 的列表，如 [docx, pdf]")
 
 
 _KNOWN_KEYS = "、".join(INHERITABLE_FIELDS + tuple(f.alias for f in WorkspaceKeys.model_fields.values()))

@@ -27,13 +27,13 @@ import yaml
 
 from ..errors import Problem, ProjectError
 from ..files import display_path
+from .messages import QUOTE_HINT, syntax_problem
 
 FieldPath = tuple[str, ...]  # keys from the document root down to a field
 
 # A block scalar header with an explicit indentation digit (`>4`, `|2-`) is
 # legal YAML but in a form it is always a value like `>4(次)` left unquoted.
 _BLOCK_HEADER_WITH_DIGIT = re.compile(r"[>|][+-]?[1-9]")
-_QUOTE_HINT = '以 >、|、*、&、!、%、@、` 开头的值须加引号，例如 指标值: ">4(次)"'
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Document:
     data: object
     line: int  # line where the document starts
     lines: dict[FieldPath, int] = field(default_factory=dict)
+    flow_mappings: set[FieldPath] = field(default_factory=set)  # written as {…}: a comma there splits a text
 
     def line_of(self, path: FieldPath) -> int:
         """The line of ``path``, or of its nearest written ancestor."""
@@ -92,7 +93,7 @@ def read_documents(text: str, file: str) -> list[Document]:
                    else f"层级过深（超过 {MAX_DEPTH} 层），请检查缩进")
         raise ProjectError([Problem(file, exc.problem_mark.line + 1, "", message)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise ProjectError([_syntax_problem(exc, text, file)]) from None
+        raise ProjectError([syntax_problem(exc, text, file)]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as a control character
         line = text.count("\n", 0, exc.position) + 1
         raise ProjectError([Problem(file, line, "", f"有不可见的控制字符（U+{exc.character:04X}），请删除")]) from None
@@ -115,19 +116,21 @@ def _plain(node, path: FieldPath, doc: Document, text: str, problems: list[Probl
     doc.lines.setdefault(path, node.start_mark.line + 1)
     where = ".".join(path)
     if node.tag and node.tag.startswith("!"):
-        problems.append(Problem(doc.file, node.start_mark.line + 1, where, _QUOTE_HINT))
+        problems.append(Problem(doc.file, node.start_mark.line + 1, where, QUOTE_HINT))
         return None
     if isinstance(node, yaml.ScalarNode):
         if node.style in (">", "|"):
             header = text[node.start_mark.index : node.start_mark.index + 3]
             if _BLOCK_HEADER_WITH_DIGIT.match(header):
-                problems.append(Problem(doc.file, node.start_mark.line + 1, where, _QUOTE_HINT))
+                problems.append(Problem(doc.file, node.start_mark.line + 1, where, QUOTE_HINT))
                 return None
         if node.style is None and node.tag == "tag:yaml.org,2002:null":
             return None
         return node.value
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, path + (str(i + 1),), doc, text, problems) for i, item in enumerate(node.value)]
+    if node.flow_style:
+        doc.flow_mappings.add(path)
     result: dict[str, object] = {}
     first_line: dict[str, int] = {}
     for key_node, value_node in node.value:
@@ -146,23 +149,6 @@ def _plain(node, path: FieldPath, doc: Document, text: str, problems: list[Probl
         doc.lines[path + (key,)] = line
         result[key] = _plain(value_node, path + (key,), doc, text, problems)
     return result
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    source_line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-    value = source_line.split(":", 1)[1].strip() if ":" in source_line else source_line.strip()
-    if value[:1] in set(">|*&!%@`"):
-        message = f"YAML 无法读取此值 {value!r}：{_QUOTE_HINT}"
-    elif "\\t" in (exc.problem or ""):  # PyYAML spells a tab as backslash-t
-        if source_line.lstrip(" ").startswith("\t"):
-            message = "缩进不能用制表符（Tab），请改用空格"
-        else:
-            message = "值中有制表符（Tab），请改为空格，或给值加引号"
-    else:
-        message = f"YAML 语法错误（{exc.problem}），请检查缩进、冒号和引号"
-    return Problem(file, line, "", message)
 
 
 def read_text(path: Path) -> str:

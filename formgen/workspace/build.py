@@ -56,6 +56,11 @@ class Report:
         return [w for form in self.done for w in form.warnings]
 
     @property
+    def new_warnings(self) -> list[Problem]:
+        """Warnings and notes of the forms this build rendered (the others were shown before)."""
+        return [w for form in self.built for w in form.warnings]
+
+    @property
     def written(self) -> list[Path]:
         return [f for form in self.built for f in form.files] + self.compilations
 
@@ -99,8 +104,11 @@ def _load(source: Source, output: Path, report: Report) -> list[Form]:
 
 
 def build(paths: list[Path], output: Path, formats: tuple[str, ...] | None = None, jobs: int | None = None,
-          on_progress=lambda done, total, form, ok: None) -> Report:
-    """Bring ``output`` up to date with the projects under ``paths``; see the module docstring."""
+          on_progress=lambda done, total, label, ok: None) -> Report:
+    """Bring ``output`` up to date with the projects under ``paths``; see the module docstring.
+
+    ``on_progress(done, total, label, ok)`` is called as each form and each 汇总表 is finished;
+    ``label`` names it with its folder (``某局/课题研究``, ``某局/汇总表 某局汇总表``)."""
     output = output.absolute()  # the record of a build must not depend on the current folder
     _prepare_output(output)
     with output_lock(output):
@@ -149,17 +157,22 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     for task in compilations:
         (later if set(task[0][1]) <= writers.COMPILED_FROM_PRINTED_FORMS else first).append(task)
     try:
-        with Workers(jobs, len(form_tasks) + len(compilations), formats or writers.FORMATS) as workers:
+        total = len(form_tasks) + len(compilations)
+        with Workers(jobs, total, formats or writers.FORMATS) as workers:
             done = 0
             for key, outcome in workers.run(form_tasks + first):
+                done += 1
+                ok = not isinstance(outcome, Failed)
                 if isinstance(key, Form):
-                    done += 1
                     _record_form(key, outcome, report, record)
-                    on_progress(done, len(form_tasks), key, not isinstance(outcome, Failed))
+                    on_progress(done, total, f"{key.stem.parent.name}/{key.name}", ok)
                 else:
                     record_compilation(key[0], outcome, record, report.compilations, report.failed)
+                    on_progress(done, total, f"{key[0].folder.name}/汇总表 {key[0].title}", ok)
             for key, outcome in workers.run(_without_failed_members(later, record, report)):
+                done += 1
                 record_compilation(key[0], outcome, record, report.compilations, report.failed)
+                on_progress(done, total, f"{key[0].folder.name}/汇总表 {key[0].title}.pdf", not isinstance(outcome, Failed))
     finally:
         try:
             report.removed = record.save(report.done, report.written)
