@@ -194,3 +194,29 @@ def test_every_line_the_user_sees_is_chinese(workspace, args):
         assert english not in result.output, (args, english, result.output)
     if args[-1] == "-h" and args[0] != "-h":
         assert "示例：" in result.output
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_without_pango_docx_and_xlsx_are_built_and_pdf_is_reported_once(workspace, jobs):
+    import subprocess
+    import sys
+
+    fake = workspace.root / "no-pango" / "weasyprint"  # what WeasyPrint does where Pango is missing
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise OSError(\"cannot load library 'libgobject-2.0-0'\")\n", encoding="utf-8")
+    workspace.write("ws/某局/formgen.yaml", "汇总表标题: 某局汇总表\n")
+    workspace.write("ws/某局/甲.yaml", DECLARATION)
+    workspace.write("ws/某局/乙.yaml", DECLARATION.replace("项目名称: 课题研究", "项目名称: 课题研究二"))
+    env = {**__import__("os").environ, "PYTHONPATH": str(workspace.root / "no-pango")}
+    command = [sys.executable, "-m", "formgen", "build", "ws", "-o", "out", "-j", jobs]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workspace.root)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in output, output
+    assert output.count("Pango") == 1 and "sudo apt install" in output and "-f docx,xlsx" in output
+    assert "生成 2 个表单" in output
+    out = workspace.root / "out" / "某局"
+    assert {p.name for p in out.iterdir()} >= {"课题研究.docx", "课题研究.xlsx", "课题研究二.docx", "课题研究二.xlsx",
+                                                 "某局汇总表.docx", "某局汇总表.xlsx"}
+    assert not list(out.glob("*.pdf"))
+    asked = subprocess.run(command + ["-f", "docx,xlsx"], capture_output=True, text=True, env=env, cwd=workspace.root)
+    assert asked.returncode == 0 and "Pango" not in asked.stdout + asked.stderr, asked.stdout + asked.stderr

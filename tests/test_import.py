@@ -165,3 +165,67 @@ def test_hand_made_document_reads_the_same(tmp_path):
     assert result.problems == []
     [imported] = check([result.written]).done
     assert comparable(imported.loaded.project) == comparable(original.loaded.project)
+
+
+def _sample_workbook(tmp_path, edit, name="表.xlsx"):
+    """The 课题研究 申报表 as a hand-made workbook, with ``edit(ws)`` applied."""
+    source = SAMPLES / "上海市城市管理行政执法局-2023" / "课题研究.yaml"
+    [original] = check([source]).done
+    path = tmp_path / name
+    _hand_made_workbook(Layouts().sheet(original.loaded.project), path)
+    workbook = openpyxl.load_workbook(path)
+    edit(workbook.active)
+    workbook.save(path)
+    return original, path
+
+
+def _cell(ws, text):
+    return next(c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.replace(" ", "")
+                .replace("\n", "") == text)
+
+
+def test_amounts_labelled_in_wan_are_converted_and_said_so(tmp_path):
+    def in_wan(ws):
+        _cell(ws, "项目资金（元）").value = "项目资金（万元）"
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value == "400,000.00":
+                    c.value = "40"
+    original, path = _sample_workbook(tmp_path, in_wan)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is not None and any("万元" in note for note in result.notes)
+    [imported] = check([result.written]).done
+    assert imported.loaded.project.funding.total == Decimal("400000.00")
+
+
+def test_amounts_whose_unit_cannot_be_told_are_refused_with_the_cell(tmp_path):
+    def no_unit(ws):
+        _cell(ws, "项目资金（元）").value = "项目资金"
+    _, path = _sample_workbook(tmp_path, no_unit)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None and any("金额单位" in p and "!A" in p for p in result.problems), result.problems
+
+
+def test_common_variants_read_a_year_prefixed_title_and_a_short_header(tmp_path):
+    def variants(ws):
+        ws["A1"] = "2025年度财政项目支出绩效目标申报表"
+        ws["A3"] = None
+        _cell(ws, "年度(/项目)指标值").value = "年度指标值"
+    original, path = _sample_workbook(tmp_path, variants)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is not None, result.problems
+    [imported] = check([result.written]).done
+    assert imported.loaded.project.year == 2025
+    assert imported.loaded.project.indicators == original.loaded.project.indicators
+
+
+def test_a_typed_formula_shows_its_cell_once(tmp_path):
+    def formula(ws):
+        cell = _cell(ws, "=7.00(个)")
+        cell.value = "#NAME?"
+        cell.data_type = "e"  # what Excel stores for =100(%) typed without a quote
+    _, path = _sample_workbook(tmp_path, formula)
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None
+    [problem] = [p for p in result.problems if "公式" in p]
+    assert problem.count("Sheet") == 1 and "!F" in problem and "单引号" in problem

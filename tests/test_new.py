@@ -78,3 +78,47 @@ def test_suggested_weights_when_a_level_is_missing():
     assert weights["产出指标", "数量指标", "a"] == Decimal("56.25") and sum(weights.values()) == 90
 
 
+
+
+def _filled_draft(workspace):
+    source = workspace.write("申报/课题研究.yaml", (SAMPLES / "上海市城市管理行政执法局-2023" / "课题研究.yaml")
+                             .read_text(encoding="utf-8"))
+    workspace.write("申报/formgen.yaml", (SAMPLES / "上海市城市管理行政执法局-2023" / "formgen.yaml")
+                    .read_text(encoding="utf-8"))
+    result = CliRunner().invoke(main, ["new", "自评表", "--from", str(source), "-o", "自评/课题研究-自评.yaml"])
+    assert result.exit_code == 0, result.output
+    draft = workspace.root / "自评" / "课题研究-自评.yaml"
+    draft.write_text(fill(draft.read_text(encoding="utf-8")), encoding="utf-8")
+    return source, draft
+
+
+def test_the_draft_names_its_declaration_and_matches_it(workspace):
+    source, draft = _filled_draft(workspace)
+    assert "申报表: ../申报/课题研究.yaml" in draft.read_text(encoding="utf-8")
+    [form] = check([draft]).done
+    assert not [w for w in form.warnings if "申报表" in w.message]
+
+
+def test_a_self_evaluation_that_drifted_from_its_declaration_is_warned_of_each_difference(workspace):
+    source, draft = _filled_draft(workspace)
+    text = draft.read_text(encoding="utf-8")
+    text = text.replace("指标值: =7.00(个)", "指标值: =8.00(个)", 1)  # a target changed
+    text = text.replace("      课题验收通过率:", "      课题验收合格率:", 1)  # an indicator renamed
+    text = text.replace("全年执行数: 0", "全年执行数: 999999999", 1)  # more spent than budgeted
+    draft.write_text(text, encoding="utf-8")
+    report = check([draft])
+    messages = [w.message for w in report.done[0].warnings]
+    assert any("指标值与申报表不同" in m and "=8.00(个)" in m and "=7.00(个)" in m for m in messages)
+    assert any("申报表中没有这个指标" in m for m in messages)
+    assert any("课题验收通过率" in m and "不在自评表中" in m for m in messages)
+    assert any("全年执行数大于全年预算数" in m for m in messages)
+
+
+def test_editing_the_declaration_rechecks_its_self_evaluation_on_the_next_build(workspace):
+    source, draft = _filled_draft(workspace)
+    first = CliRunner().invoke(main, ["build", "自评", "-o", "out", "-f", "xlsx"])
+    assert first.exit_code == 0 and "指标值与申报表不同" not in first.output
+    source.write_text(source.read_text(encoding="utf-8").replace("课题数量: =7.00(个)", "课题数量: =9.00(个)"),
+                      encoding="utf-8")
+    second = CliRunner().invoke(main, ["build", "自评", "-o", "out", "-f", "xlsx"])
+    assert "生成 1 个表单" in second.output and "指标值与申报表不同" in second.output

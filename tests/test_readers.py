@@ -13,7 +13,7 @@ def test_docx_reads_back_into_the_written_sheet(fidelity_build):
         assert found.sheet.grid() == sheet.grid(), form.name
         assert [h.text for h in found.sheet.headings] == [h.text for h in sheet.headings]
         assert form_kind(found.sheet) == form.kind
-        assert found.address((2, 1)) == "表格第 3 行第 2 列"
+        assert found.address((2, 1)) == f"{form.stem.name}.docx#1 表格第 3 行第 2 列"
 
 
 def test_xlsx_reads_back_the_same_grid_below_its_headings_with_amounts_exact(fidelity_build):
@@ -29,7 +29,7 @@ def test_xlsx_reads_back_the_same_grid_below_its_headings_with_amounts_exact(fid
                 assert back.amount == cell.amount and isinstance(back.amount, Decimal)
             else:
                 assert back.text == cell.text, form.name
-        assert found.address((6, 2)).endswith("!C7")
+        assert found.address((6, 2)) == f"{form.stem.name}.xlsx {found.sheet.name}!C7"
 
 
 def test_a_compilation_reads_as_one_sheet_a_form(fidelity_build):

@@ -8,6 +8,7 @@ is a valid project once those fields are filled.
 
 from __future__ import annotations
 
+import os
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def new_self_evaluation(source: Path, output: Path, force: bool = False):
     declarations = [form.loaded.project for form in report.done if form.loaded.project.form == "申报表"]
     if len(declarations) != len(report.done) or not declarations:
         raise DraftRefused(f"{display_path(source)} 中应为申报表")
-    text = "---\n".join(self_evaluation_text(project, display_path(source)) for project in declarations)
+    relative = os.path.relpath(source.absolute(), output.absolute().parent)
+    text = "---\n".join(self_evaluation_text(project, display_path(source), relative) for project in declarations)
     write_text_atomically(output, text)
     return None
 
@@ -67,10 +69,12 @@ def _split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
     return parts + [total - sum(parts, Decimal(0))]
 
 
-def self_evaluation_text(declaration: Declaration, source: str) -> str:
-    """The YAML of a 自评表 draft for the year after ``declaration``."""
+def self_evaluation_text(declaration: Declaration, source: str, relative: str) -> str:
+    """The YAML of a 自评表 draft for the year after ``declaration``, which ``relative`` (from the
+    draft's folder) names so that checks can hold the two against each other."""
     f = declaration.funding
-    data: dict = {"表单": "自评表", "年度": declaration.year + 1, "项目名称": declaration.name}
+    data: dict = {"表单": "自评表", "年度": declaration.year + 1, "项目名称": declaration.name,
+                  "申报表": Path(relative).as_posix()}
     for label, value in (("主管部门", declaration.department), ("实施单位", declaration.implementer)):
         if value:
             data[label] = value

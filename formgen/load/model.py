@@ -149,6 +149,8 @@ class SelfEvaluation(_Strict):
     name: RequiredText = Field(alias="项目名称", description="项目名称，也是输出文件名")
     department: Text = Field(None, alias="主管部门", description="主管部门名称；可在 formgen.yaml 中统一写")
     implementer: Text = Field(None, alias="实施单位", description="实施单位名称；可在 formgen.yaml 中统一写")
+    declaration: Text = Field(None, alias="申报表", description="由哪个申报表项目文件生成（相对本文件的路径，"
+                              "formgen new 自评表 写入）；检查时据此核对指标、指标值和年初预算数")
     funding: SelfEvaluationFunding = Field(alias="项目资金", description="项目资金，单位为元，按原样精确保存；不写的金额显示为空格")
     budget_weight: RequiredPoints = Field(Decimal(10), alias="预算执行分值", description="预算执行的分值，默认 10；与各指标分值之和须为 100")
     budget_score_given: Points = Field(None, alias="预算执行得分", description="由 formgen 计算（分值 × 执行率 / 100）；写了则核对")

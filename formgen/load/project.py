@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Problem, ProjectError
 from ..files import display_path
 from .messages import validation_message
+from .pairing import check_against_declaration
 from .model import FORM_MODELS
 from .rules import check
 from .settings import Settings
@@ -80,7 +81,7 @@ def load_document(document: Document, path: Path, settings: Settings, apply_rule
         raise ProjectError([loaded.problem(tuple(str(part) for part in error["loc"]),
                                            validation_message(model, error, document.flow_mappings, data))
                             for error in exc.errors()]) from None
-    problems = check(loaded) if apply_rules else []
+    problems = check(loaded) + check_against_declaration(loaded) if apply_rules else []
     errors = [p for p in problems if p.is_error]
     if errors:
         raise ProjectError(errors)

@@ -35,7 +35,7 @@ class ReadSheet:
 
     sheet: Sheet
     source: str  # file name, and sheet name or form number: 课题研究.xlsx!申报表
-    address: Callable[[tuple[int, int]], str]  # (row, col) → "申报表!C7" or "表格第 3 行第 2 列"
+    address: Callable[[tuple[int, int]], str]  # (row, col) → "x.xlsx 申报表!C7" or "x.docx#1 表格第 3 行第 2 列"
     problems: list[str] = field(default_factory=list)  # cells the file holds but a reader cannot read
 
 
@@ -71,10 +71,14 @@ def normalise(label: str) -> str:
     return text.rstrip("：")
 
 
+_YEAR_PREFIX = re.compile(r"^\d{4}年度?")
+
+
 def form_kind(sheet: Sheet) -> str | None:
-    """申报表, 自评表 or 目标表, from the first title found in the headings or the cells."""
+    """申报表, 自评表 or 目标表, from the first title found in the headings or the cells; a title
+    may begin with its year (``2025年度财政项目支出绩效目标申报表``)."""
     for text in [h.text for h in sheet.headings] + [cell.text for cell in sheet.cells]:
-        kind = TITLES.get(normalise(text))
+        kind = TITLES.get(_YEAR_PREFIX.sub("", normalise(text)))
         if kind:
             return kind
     return None

@@ -26,8 +26,9 @@ def read(path: Path):
                 continue
             if current is None or current.cells:  # a form's first line, or a line after its grid
                 current = Sheet(f"#{len(found) + 1}", [], [], [], 0)
-                found.append(ReadSheet(current, f"{path.name}#{len(found) + 1}",
-                                       lambda rc: f"表格第 {rc[0] + 1} 行第 {rc[1] + 1} 列"))
+                source = f"{path.name}#{len(found) + 1}"
+                found.append(ReadSheet(current, source,
+                                       lambda rc, source=source: f"{source} 表格第 {rc[0] + 1} 行第 {rc[1] + 1} 列"))
             current.headings.append(Heading(text, "note"))
         elif element.tag == qn("w:tbl") and current is not None:
             _read_table(element, current, qn)

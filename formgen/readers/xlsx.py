@@ -19,7 +19,7 @@ def read(path: Path):
     for ws in workbook.worksheets:
         if ws.max_row > MAX_ROWS:
             raise too_many_rows(path, ws.title, ws.max_row)
-        uncomputed, formula_cells = [], _formula_cells(formulas[ws.title])
+        uncomputed, errors, formula_cells = [], [], _formula_cells(formulas[ws.title])
         spans, covered = {}, set()
         for merged in ws.merged_cells.ranges:
             spans[merged.min_row, merged.min_col] = (merged.max_row - merged.min_row + 1,
@@ -35,6 +35,9 @@ def read(path: Path):
                 value, number = cell.value, None
                 if value is None and (cell.row, cell.column) in formula_cells:
                     uncomputed.append(f"{ws.title}!{cell.coordinate}")
+                if cell.data_type == "e":  # Excel read a typed =100(%) as a formula and shows an error
+                    errors.append(f"{ws.title}!{cell.coordinate}（显示为 {value}）")
+                    value = None
                 if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
                     number = Decimal(str(value))
                     value = _number_text(number)
@@ -42,10 +45,12 @@ def read(path: Path):
                 cells.append(Cell(cell.row - 1, cell.column - 1, text.split("\n") if text else [], rowspan, colspan,
                                   amount=number))
         sheet = Sheet(ws.title, [], [], cells, max((c.row for c in cells), default=-1) + 1)
-        problems = [f"{path.name}!{where}：是公式但没有计算结果，请在 Excel 或 WPS 中打开、保存后再导入"
+        problems = [f"{path.name} {where}：是公式但没有计算结果，请在 Excel 或 WPS 中打开、保存后再导入"
                     for where in uncomputed]
+        problems += [f"{path.name} {where}：是出错的公式；以 = 开头的指标值请在单元格中写成文本（前面加英文单引号 '）"
+                     for where in errors]
         found.append(ReadSheet(sheet, f"{path.name}!{ws.title}",
-                               lambda rc, title=ws.title: f"{title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}", problems))
+                               lambda rc, title=ws.title: f"{path.name} {title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}", problems))
     formulas.close()
     return found
 

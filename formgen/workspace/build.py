@@ -150,9 +150,13 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     pending, clashing = _without_collisions(pending, report.unchanged, report)
     record.failing |= {str(form.source.file) for form in clashing}
 
-    compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed)
+    missing = _unavailable_formats(formats, sources, output, report)
+    compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
-                                               formats or form.source.settings.formats)) for form in pending]
+                                               _writable(formats or form.source.settings.formats, missing)))
+                  for form in pending]
+    if missing:  # their last outputs in those formats are kept, and the next build makes them
+        record.failing |= {str(form.source.file) for form in pending}
     first, later = [], []  # a 汇总表 made of the forms' printed files is written after them
     for task in compilations:
         (later if set(task[0][1]) <= writers.COMPILED_FROM_PRINTED_FORMS else first).append(task)
@@ -194,6 +198,19 @@ def _without_failed_members(tasks: list, record: BuildRecord, report: Report) ->
         else:
             kept.append(task)
     return kept
+
+
+def _unavailable_formats(formats, sources: list[Source], output: Path, report: Report) -> set[str]:
+    """The formats asked for that this machine cannot write, each reported once, with what to install."""
+    asked = set(formats or ()) or {f for s in sources if not isinstance(s.settings, ProjectError) for f in s.settings.formats}
+    missing = {fmt for fmt in writers.FORMATS if fmt in asked and writers.unavailable(fmt)}
+    for fmt in sorted(missing):
+        report.failed.append([Problem(display_path(output), None, "", f"未生成 {fmt.upper()}：{writers.unavailable(fmt)}")])
+    return missing
+
+
+def _writable(formats: tuple[str, ...], missing: set[str]) -> tuple[str, ...]:
+    return tuple(fmt for fmt in formats if fmt not in missing)
 
 
 def _record_form(form: Form, outcome, report: Report, record: BuildRecord) -> None:

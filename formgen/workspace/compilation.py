@@ -51,10 +51,12 @@ class CompilationPlan:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: Path, failed: list) -> list:
+def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: Path, failed: list,
+                      missing: set[str] = frozenset()) -> list:
     """The 汇总表 tasks to run, ``((plan, formats), write_compilation, task)``: one task for the
     formats made of the forms' Sheets, one for those made of their printed files. Those left
-    as they were keep their record; one with a failing form adds its problem to ``failed``."""
+    as they were keep their record; one with a failing form adds its problem to ``failed``. Formats
+    this machine cannot write (``missing``) are left out, their last files kept."""
     plans: dict[Path, CompilationPlan] = {}
     for form in forms:
         settings = form.source.settings
@@ -64,7 +66,7 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         plans.setdefault(folder, CompilationPlan(settings.compilation_title, folder, settings, [])).forms.append(form)
     planned = []
     for plan in plans.values():
-        formats_of_plan = formats or plan.settings.formats
+        formats_of_plan = tuple(f for f in formats or plan.settings.formats if f not in missing)
         stem = str(plan.stem)
         previous = record.previous_compilations.get(stem)
         if any(plan.settings.compilation_folder in Path(f).parents for f in record.failing):
@@ -81,6 +83,9 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
         record.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
                                      "folder": str(plan.settings.compilation_folder)}
+        kept = [f for f in (previous or {}).get("files", []) if Path(f).suffix[1:] in missing]
+        if kept:  # not written now: keep the last ones, and write them again once possible
+            fingerprint = ""
         members = [MemberSource(form.source.file, form.index, form.source.settings, tuple(map(str, form.source.templates)),
                                 form.kind, form.name, f"{form.stem}.pdf") for form in plan.ordered()]
         from_sheets = tuple(f for f in formats_of_plan if f not in writers.COMPILED_FROM_PRINTED_FORMS)
@@ -88,7 +93,7 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         tasks = [((plan, group), write_compilation,
                   CompilationTask(plan.title, members, stem, group, str(output / CACHE_FOLDER)))
                  for group in (from_sheets, from_printed) if group]
-        record.pending[stem] = PendingCompilation(len(tasks), fingerprint)
+        record.pending[stem] = PendingCompilation(len(tasks), fingerprint, kept)
         planned += tasks
     return planned
 

@@ -18,6 +18,7 @@ from ..errors import Problem, ProjectError
 from ..files import display_path
 from ..layout import BUILTIN_TEMPLATES
 from ..load import SETTINGS_FILE, Settings, read_settings
+from ..load.pairing import declaration_path
 from .names import TEMPLATES_FOLDER
 
 _WRITER_TEMPLATES = Path(__file__).parent.parent / "writers"
@@ -95,13 +96,20 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
             for part in (formgen_version(), ",".join(formats or ()), builtin, templates_of[file.parent]):
                 digest.update(part.encode() + b"\0")
             try:
-                for path in (*inherited, file):
+                for path in (*inherited, file, *_paired_declaration(file)):
                     digest.update(path.read_bytes() + b"\0")
             except OSError as error:  # a dangling link, a file deleted while we looked, no permission
                 problems.append([Problem(display_path(file), None, "", f"无法读取文件：{error.strerror}")])
                 continue
             sources.append(Source(file, root, settings, digest.hexdigest(), given.is_dir()))
     return sources, problems
+
+
+def _paired_declaration(file: Path) -> list[Path]:
+    """The 申报表 a 自评表 is checked against: an input of its warnings, so part of its fingerprint."""
+    name = declaration_path(file.read_text(encoding="utf-8", errors="replace"))
+    path = file.parent / name if name else None
+    return [path] if path is not None and path.is_file() else []
 
 
 def _folder_digest(folders: tuple[Path, ...]) -> str:

@@ -10,8 +10,11 @@ of a second to import, and a DOCX-only build should not pay for it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import ModuleType
+
+from ..errors import FormgenError
 
 FORMATS = ("docx", "xlsx", "pdf")
 # The 汇总表 PDF is made of its forms' own PDFs, so it is written after them; the
@@ -26,13 +29,30 @@ def writer(fmt: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{fmt}")
 
 
+class WriterUnavailable(FormgenError):
+    """A format this machine cannot write (no Pango or no CJK font for PDF); the message says what
+    to install."""
+
+
+@functools.cache
+def unavailable(fmt: str) -> str | None:
+    """Why ``fmt`` cannot be written on this machine, or None when it can. Checked once a process:
+    a missing library is reported once for the build, not once for every form."""
+    module = writer(fmt)
+    try:
+        if hasattr(module, "check_available"):
+            module.check_available()
+    except WriterUnavailable as error:
+        return str(error)
+    return None
+
+
 def preload(formats=FORMATS) -> None:
     """Import the writers of ``formats`` (and load what they load lazily) now, before worker
     processes fork, so that they start warm."""
     for fmt in formats:
-        module = writer(fmt)
-        if hasattr(module, "preload"):
-            module.preload()
+        if unavailable(fmt) is None and hasattr(writer(fmt), "preload"):
+            writer(fmt).preload()
 
 
 def parse_formats(value: object) -> tuple[str, ...] | None:

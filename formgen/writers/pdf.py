@@ -20,9 +20,9 @@ from pathlib import Path
 
 import jinja2
 
-from ..errors import FormgenError
 from ..files import write_atomically
 from ..layout.sheet import Cell, Compilation, Sheet
+from . import WriterUnavailable
 
 _HERE = Path(__file__).parent
 _ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE)), autoescape=True)
@@ -37,7 +37,10 @@ h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
 
 
-class FontMissing(FormgenError):
+_ONLY_OTHERS = "也可以只生成 DOCX 和 XLSX：加 -f docx,xlsx"
+
+
+class FontMissing(WriterUnavailable):
     """No Song-style CJK face is installed: WeasyPrint would print blank glyphs silently."""
 
 
@@ -179,6 +182,18 @@ def _largest_segment(cell: Cell, tables) -> tuple[int, int]:
     return best
 
 
+def check_available() -> None:
+    """WeasyPrint with its Pango, and a Song face, or a WriterUnavailable saying what to install."""
+    try:
+        _weasyprint()
+    except (OSError, ImportError) as error:
+        raise WriterUnavailable(
+            f"生成 PDF 需要 Pango 图形库，本机没有找到（{error}）。Debian/Ubuntu 上运行："
+            f"sudo apt install libpango-1.0-0 libpangoft2-1.0-0；Windows 上请安装 GTK3 运行库"
+            f"（见 WeasyPrint 的安装说明）。{_ONLY_OTHERS}") from None
+    ensure_cjk_font()
+
+
 def preload() -> None:
     """Load WeasyPrint, Pango and the fonts now rather than at the first PDF."""
     _weasyprint()
@@ -203,7 +218,9 @@ def _font_config():
 def ensure_cjk_font() -> None:
     """Fail loudly when the Song face is missing, instead of printing empty boxes."""
     if shutil.which("fc-list") is None:
-        raise FontMissing("未找到 fontconfig（fc-list），无法确认中文字体；请运行 make setup")
+        raise FontMissing(f"生成 PDF 需要 fontconfig 来找中文字体，本机没有安装。Debian/Ubuntu 上运行："
+                          f"sudo apt install fontconfig fonts-noto-cjk。{_ONLY_OTHERS}")
     families = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
     if REQUIRED_FONT not in families and "SimSun" not in families:
-        raise FontMissing(f"未安装中文宋体字体 {REQUIRED_FONT}，PDF 会缺字；请运行 make setup 安装 fonts-noto-cjk")
+        raise FontMissing(f"生成 PDF 需要中文宋体字体 {REQUIRED_FONT}（或 SimSun），本机没有安装，PDF 会缺字。"
+                          f"Debian/Ubuntu 上运行：sudo apt install fonts-noto-cjk。{_ONLY_OTHERS}")

@@ -22,7 +22,7 @@ def project_data(found: ReadSheet) -> tuple[dict, list[str], list[str]]:
 
 
 _DECLARATION_LABELS = {"项目名称", "项目性质", "项目类别", "主管部门", "实施单位", "计划开始日期", "计划完成日期",
-                       "项目资金(元)", "项目资金总额", "其中：财政资金", "其他资金", "年度资金申请总额", "其中：当年财政拨款",
+                       "项目资金(元)", "项目资金(万元)", "项目资金总额", "其中：财政资金", "其他资金", "年度资金申请总额", "其中：当年财政拨款",
                        "上年结转资金", "项目绩效目标", "年度总体目标", "绩效指标", "一级指标", "二级指标", "三级指标",
                        "年度(/项目)指标值"}
 
@@ -32,11 +32,14 @@ def _declaration(found: ReadSheet):
     data: dict = {"表单": "申报表", "年度": r.year()}
     _fields(data, r, ["项目名称"], required=True)
     _fields(data, r, ["项目性质", "项目类别", "主管部门", "实施单位", "计划开始日期", "计划完成日期"])
-    _amounts(data, "项目资金", [
-        ("项目资金总额", r.amount("项目资金总额")), ("财政资金", r.amount("其中：财政资金")),
-        ("其他资金", r.amount("其他资金", 0)), ("年度资金申请总额", r.amount("年度资金申请总额")),
-        ("当年财政拨款", r.amount("其中：当年财政拨款")), ("上年结转资金", r.amount("上年结转资金")),
-        ("年度其他资金", r.amount("其他资金", 1))])
+    scale = r.unit_scale("项目资金", "元")
+    notes = [f"{r.source}：项目资金按表上的万元数换算为元"] if scale == TEN_THOUSAND else []
+    if scale is not None:
+        _amounts(data, "项目资金", [
+            ("项目资金总额", r.amount("项目资金总额", scale=scale)), ("财政资金", r.amount("其中：财政资金", scale=scale)),
+            ("其他资金", r.amount("其他资金", 0, scale)), ("年度资金申请总额", r.amount("年度资金申请总额", scale=scale)),
+            ("当年财政拨款", r.amount("其中：当年财政拨款", scale=scale)), ("上年结转资金", r.amount("上年结转资金", scale=scale)),
+            ("年度其他资金", r.amount("其他资金", 1, scale))])
     overall = r.find("项目总目标", prefix=True)
     if overall is not None:
         period = re.search(r"(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})", r.text_at(overall))
@@ -46,18 +49,19 @@ def _declaration(found: ReadSheet):
     annual = r.find("年度总体目标")
     if annual is not None:
         _block(data, "年度总体目标", r, r.below(annual))
-    rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", "年度(/项目)指标值"])
+    rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度(/项目)指标值", "年度指标值", "指标值")])
     data["绩效指标"] = _tree(rows, lambda values: values[3][1], r)
-    return data, r.problems, []
+    return data, r.problems, notes
 
 
 def _self_evaluation(found: ReadSheet):
-    r = Labels(found, {"项目名称", "主管部门", "实施单位", "项目资金(万元)", "年初预算数", "全年预算数", "全年执行数",
+    r = Labels(found, {"项目名称", "主管部门", "实施单位", "项目资金(万元)", "项目资金(元)", "年初预算数", "全年预算数", "全年执行数",
                        "分值", "执行率(%)", "得分", "年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金",
                        "年度总体目标", "预期目标", "实际完成情况", "一级指标", "总分", "评分等级"})
     data: dict = {"表单": "自评表", "年度": r.year()}
     _fields(data, r, ["项目名称"], required=True)
     _fields(data, r, ["主管部门", "实施单位"])
+    scale = r.unit_scale("项目资金", "万元")
     header = r.find("年初预算数")
     columns = {}
     if header is None:
@@ -73,9 +77,9 @@ def _self_evaluation(found: ReadSheet):
         figures = {}
         for column in ("年初预算数", "全年预算数", "全年执行数"):
             owner = r.owner(position[0], columns.get(column, -1))
-            figures[column] = r.amount_at(owner, TEN_THOUSAND) if owner else None
+            figures[column] = r.amount_at(owner, scale) if owner and scale is not None else None
         funding[key] = figures
-    data["项目资金"] = Commented(funding, "元；由表上的万元数换算，精确到百元")
+    data["项目资金"] = Commented(funding, "元；由表上的万元数换算，精确到百元" if scale == TEN_THOUSAND else "元")
     total = r.find("年度资金总额", prefix=True)
     if total is not None and "分值" in columns:
         owner = r.owner(total[0], columns["分值"])
@@ -87,8 +91,8 @@ def _self_evaluation(found: ReadSheet):
         position = r.find(label)
         _block(goals, label, r, r.below(position) if position else None)
     data["年度总体目标"] = goals or None
-    rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
-                                       "偏差原因分析及改进措施"], stop="总分")
+    rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度指标值", "年度(/项目)指标值", "指标值"),
+                                       "实际完成值", "分值", "得分", "偏差原因分析及改进措施"], stop="总分")
 
     def evaluation(values):
         item = {"指标值": values[3][1], "实际完成值": values[4][1]}
@@ -102,13 +106,15 @@ def _self_evaluation(found: ReadSheet):
         return item
 
     data["绩效指标"] = _tree(rows, evaluation, r)
-    return data, r.problems, [f"{r.source}：自评表金额由万元换算为元，执行率以换算后的金额重新计算"]
+    notes = [f"{r.source}：自评表金额由万元换算为元，执行率以换算后的金额重新计算"] if scale == TEN_THOUSAND else []
+    return data, r.problems, notes
 
 
 def _target_table(found: ReadSheet):
     labels = {"项目名称", "项目类别", "计划开始日期", "计划完成日期", "是否含有政府购买服务", "绩效类型", "项目概况",
               "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标",
-              "项目总预算(元)", "项目当年预算(元)", "同名项目上年预算额(元)", "同名项目上年预算执行数(元)"}
+              "项目总预算(元)", "项目当年预算(元)", "同名项目上年预算额(元)", "同名项目上年预算执行数(元)",
+              "项目总预算(万元)", "项目当年预算(万元)", "同名项目上年预算额(万元)", "同名项目上年预算执行数(万元)"}
     r = Labels(found, labels)
     data: dict = {"表单": "目标表", "年度": r.year()}
     for text in [h.text for h in found.sheet.headings] + [c.text for c in r.cells.values()]:
@@ -121,8 +127,13 @@ def _target_table(found: ReadSheet):
     for label in ("项目概况", "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标"):
         position = r.find(label)
         _block(data, label, r, r.right_of(position) if position else None)
-    _amounts(data, "资金使用情况", [(name, r.amount(f"{name}(元)")) for name in
-                                 ("项目总预算", "项目当年预算", "同名项目上年预算额", "同名项目上年预算执行数")])
+    figures = []
+    for name in ("项目总预算", "项目当年预算", "同名项目上年预算额", "同名项目上年预算执行数"):
+        if r.find(f"{name}(万元)") is not None:
+            figures.append((name, r.amount(f"{name}(万元)", scale=TEN_THOUSAND)))
+        else:
+            figures.append((name, r.amount(f"{name}(元)")))
+    _amounts(data, "资金使用情况", figures)
     rows = r.indicator_rows("一级目标", ["一级目标", "二级目标", "三级目标", "指标目标值"])
     data["绩效目标"] = _tree(rows, lambda values: values[3][1], r)
     return data, r.problems, []

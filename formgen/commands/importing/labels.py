@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from ...layout.sheet import Cell
 from ...load.fields import MAX_NUMBER
-from ...money import CENT
+from ...money import CENT, TEN_THOUSAND
 from ...readers import ReadSheet, normalise
 
 
@@ -39,7 +39,7 @@ class Labels:
         return self.found.source
 
     def where(self, position) -> str:
-        return f"{self.source} {self.found.address(position)}"
+        return self.found.address(position)
 
     def owner(self, row: int, col: int) -> tuple[int, int] | None:
         """The (row, col) of the cell whose merge covers (row, col)."""
@@ -115,16 +115,30 @@ class Labels:
         return (number * scale).quantize(CENT)
 
     def year(self) -> int | None:
+        """The year of ``(2023年度)`` under the title, or of a title that begins ``2023年度``."""
         for text in [h.text for h in self.found.sheet.headings] + [c.text for c in self.cells.values()]:
-            match = re.search(r"[(（]\s*(\d{4})\s*年度\s*[)）]", text)
+            match = (re.search(r"[(（]\s*(\d{4})\s*年度\s*[)）]", text)
+                     or re.match(r"\s*(\d{4})\s*年度?\s*财政项目支出绩效", text))
             if match:
                 return int(match.group(1))
         self.problems.append(f"{self.source}：未找到年度，如 (2023年度)")
         return None
 
-    def indicator_rows(self, header: str, columns: list[str], stop: str | None = None):
+    def unit_scale(self, label: str, usual: str) -> Decimal | None:
+        """How many 元 one figure under ``label`` is: 1 for ``label（元）``, 10,000 for ``label（万元）``.
+        A label that says neither is a problem with its cell (a figure read in the wrong unit would
+        be off by 10,000 without a word); ``usual`` is the unit the form prints."""
+        for unit, scale in (("元", Decimal(1)), ("万元", TEN_THOUSAND)):
+            if self.find(f"{label}({unit})") is not None:
+                return scale
+        position = self.find(label, prefix=True)
+        where = self.where(position) if position else self.source
+        self.problems.append(f"{where}：看不出“{label}”的金额单位，请在标签中写明，如 {label}（{usual}）")
+        return None
+
+    def indicator_rows(self, header: str, columns: list[str | tuple[str, ...]], stop: str | None = None):
         """The rows under an indicator header, each a list of ((row, col), text) per column asked
-        for: 一级 and 二级 carried down merges and blanks."""
+        for (a column by one of its names): 一级 and 二级 carried down merges and blanks."""
         start = self.find(header)
         if start is None:
             self.problems.append(f"{self.source}：未找到指标表头“{header}”")
@@ -134,10 +148,12 @@ class Labels:
         for c, cell in self.row_cells(row):
             positions.setdefault(normalise(cell.text), c)
         wanted = []
-        for name in columns:
-            key = next((k for k in positions if k == normalise(name) or k.startswith(normalise(name))), None)
+        for names in columns:
+            names = (names,) if isinstance(names, str) else names
+            key = next((k for name in names for k in positions if k == normalise(name) or k.startswith(normalise(name))),
+                       None)
             if key is None:
-                self.problems.append(f"{self.where(start)}：指标表头缺少“{name}”")
+                self.problems.append(f"{self.where(start)}：指标表头缺少“{names[0]}”")
                 return []
             wanted.append(positions[key])
         rows, above = [], [None, None]

@@ -1,0 +1,82 @@
+"""A 自评表 held against the 申报表 it was drafted from.
+
+``formgen new 自评表 --from`` records the 申报表 in the draft (``申报表: 课题研究.yaml``).
+Over the year indicators get renamed and budgets move; a self-evaluation whose
+indicators, 指标值 or 年初预算数 no longer say what was declared is worth a warning
+for each difference, so that it is a decision and not a slip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import Problem, ProjectError
+from .model import Declaration, SelfEvaluation
+
+
+def check_against_declaration(loaded) -> list[Problem]:
+    """Warnings for each way a 自评表 differs from its recorded 申报表 (none without one)."""
+    project = loaded.project
+    if not isinstance(project, SelfEvaluation):
+        return []
+    problems = [loaded.problem(("项目资金", key, "全年执行数"),
+                               f"{key}的全年执行数大于全年预算数（执行率 {line.rate}%），请核对", "warning")
+                for _, key, line in project.funding.rows()[1:] if line.executed > line.annual]
+    if not project.declaration:
+        return problems
+    declaration = _declaration(loaded, Path(loaded.file).parent / project.declaration)
+    if isinstance(declaration, str):
+        return problems + [loaded.problem(("申报表",), declaration, "warning")]
+    return problems + _indicators(loaded, project, declaration) + _budgets(loaded, project, declaration)
+
+
+def declaration_path(text: str) -> str | None:
+    """The ``申报表:`` a 自评表 text names, read without parsing it (for build fingerprints)."""
+    for line in text.splitlines():
+        if line.startswith("申报表:"):
+            return line.split(":", 1)[1].split("#")[0].strip().strip("'\"") or None
+    return None
+
+
+def _declaration(loaded, path: Path) -> Declaration | str:
+    from .project import load_file  # project imports this module; a 申报表 reads as it would on its own
+    from .settings import read_settings
+
+    if not path.is_file():
+        return f"找不到申报表 {path}，无法核对指标和预算"
+    root = Path(os.path.commonpath([path.parent.absolute(), Path(loaded.file).parent.absolute()]))
+    try:
+        results = load_file(path, read_settings(path.parent.absolute(), root))
+    except ProjectError as error:
+        return f"申报表 {path} 读不出（{error}），无法核对"
+    declarations = [r.project for r in results if not isinstance(r, ProjectError) and r.project.form == "申报表"]
+    named = [d for d in declarations if d.name == loaded.project.name] or declarations
+    return named[0] if named else f"{path} 中没有可读的申报表，无法核对"
+
+
+def _indicators(loaded, project: SelfEvaluation, declaration: Declaration) -> list[Problem]:
+    declared = {(l1, l2, name): target for l1, groups in declaration.indicators.items()
+                for l2, items in groups.items() for name, target in items.items()}
+    evaluated = {(l1, l2, name): item.target for l1, l2, name, item in project.evaluations()}
+    problems = []
+    for key, target in evaluated.items():
+        path = ("绩效指标", *key)
+        if key not in declared:
+            problems.append(loaded.problem(path, "申报表中没有这个指标（或在另一个一级、二级指标下）", "warning"))
+        elif declared[key] != target:
+            problems.append(loaded.problem(path + ("指标值",),
+                                           f"指标值与申报表不同：自评表为 {target}，申报表为 {declared[key]}", "warning"))
+    for key in declared.keys() - evaluated.keys():
+        problems.append(loaded.problem(("绩效指标",), f"申报表中的指标 {' / '.join(key)} 不在自评表中", "warning"))
+    return problems
+
+
+def _budgets(loaded, project: SelfEvaluation, declaration: Declaration) -> list[Problem]:
+    f = declaration.funding
+    pairs = (("当年财政拨款", project.funding.appropriation, f.annual_appropriation),
+             ("上年结转资金", project.funding.carried_over, f.carried_over),
+             ("其他资金", project.funding.other, f.annual_other))
+    return [loaded.problem(("项目资金", key, "年初预算数"),
+                           f"年初预算数与申报表不同：自评表为 {line.initial}，申报表为 {declared}", "warning")
+            for key, line, declared in pairs if declared is not None and line.initial != declared]
