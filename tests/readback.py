@@ -61,9 +61,10 @@ def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
         for c in range(1, ws.max_column + 1):
             if (r, c) in covered:
                 continue
-            value = ws.cell(row=r, column=c).value
-            if isinstance(value, (int, float)):
-                value = f"{Decimal(str(value)):,.2f}"
+            cell = ws.cell(row=r, column=c)
+            value = cell.value
+            if isinstance(value, (int, float)):  # shown as its number format shows it
+                value = f"{Decimal(str(value)):,.2f}" if ".00" in cell.number_format else f"{Decimal(str(value)):,.0f}"
             rowspan, colspan = spans.get((r, c), (1, 1))
             cells.append((r - top_row, c - 1, rowspan, colspan, "" if value is None else str(value)))
     return sorted(cells)

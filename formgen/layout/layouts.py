@@ -23,6 +23,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 from ..money import money, wan_yuan
+from ..wording import format_amount, format_date, reword
 from .html import TemplateError, parse_sheet
 from .sheet import Sheet
 
@@ -88,8 +89,8 @@ class Layouts:
             keep_trailing_newline=True,
         )
         # Only what the template contract names: Jinja's other globals (cycler, joiner, lipsum…) go.
-        self.environment.globals = {"money": money, "wan": wan, "paragraphs": paragraphs, "hierarchy": hierarchy,
-                                    "range": safe_range}
+        self.environment.globals = {"money": money, "date": format_date, "wan": wan, "paragraphs": paragraphs,
+                                    "hierarchy": hierarchy, "range": safe_range}
 
     def stylesheet(self) -> str:
         """The CSS every form is printed with (``form.css``, overridable like the templates)."""
@@ -97,9 +98,11 @@ class Layouts:
         return source
 
     def html(self, project) -> str:
+        """The form's page; ``money`` and ``date`` print in the project's own style."""
         try:
             template = self.environment.get_template(f"{project.form}.html")
-            return template.render(p=project)
+            return template.render(p=project, money=lambda amount: format_amount(amount, project.amount_decimals),
+                                   date=lambda day: format_date(day, project.date_style))
         except jinja2.TemplateError as exc:
             where = f"{exc.filename}:{exc.lineno}" if getattr(exc, "lineno", None) else project.form
             raise TemplateError(f"模板 {where} 出错：{exc.message}") from None
@@ -107,4 +110,10 @@ class Layouts:
     def sheet(self, project) -> Sheet:
         sheet = parse_sheet(self.html(project), project.name)
         sheet.stylesheet = self.stylesheet()
+        if project.wording:  # the unit's own words for labels and titles, in every format alike
+            for cell in sheet.cells:
+                if cell.is_label:
+                    cell.paragraphs = [reword(text, project.wording) for text in cell.paragraphs]
+            for heading in sheet.headings:
+                heading.text = reword(heading.text, project.wording)
         return sheet

@@ -9,6 +9,7 @@ an editor should accept (``WithJsonSchema``), for ``formgen schema``.
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Optional
@@ -16,6 +17,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from .. import wording
 from ..money import CENT
 
 
@@ -189,3 +191,44 @@ Level2 = Annotated[dict[str, Level3], BeforeValidator(empty_as_mapping)]
 Period = Annotated[Optional[tuple[int, int]], BeforeValidator(_period),
                   WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}\s*年?\s*[-—–~至]\s*\d{4}\s*年?$"})]
 IndicatorTree = Annotated[dict[str, Level2], BeforeValidator(empty_as_mapping)]
+
+
+def _wording(value: object) -> dict[str, str]:
+    """措辞: {label printed by default: the unit's own words}; every key must be a label of the forms."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PydanticCustomError("wording", "应为 表上的标签: 本单位的写法，如 {{项目总目标: 项目总体目标}}", {})
+    known = wording.known_labels()
+    for key, words in value.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=2, cutoff=0.5)
+            hint = f"，是否想写 {' 或 '.join(close)}？" if close else "；可改的标签见 docs/fields.md"
+            raise PydanticCustomError("wording", "“{key}”不是表上印的标签{hint}", {"key": key, "hint": hint})
+        if not isinstance(words, str) or not words.strip():
+            raise PydanticCustomError("wording", "“{key}”的写法应为文本", {"key": key})
+    return dict(value)
+
+
+def _date_style(value: object) -> str | None:
+    if value is None:
+        return None
+    style = wording.date_style(str(value))
+    if style is None:
+        raise PydanticCustomError("date_style", '应为一个示例日期，如 2023-1-1、2023-01-01 或 2023年1月1日，实际为 "{value}"',
+                                  {"value": value})
+    return style
+
+
+def _decimals(value: object) -> int:
+    if str(value).strip() in ("0", "2"):
+        return int(str(value).strip())
+    raise PydanticCustomError("decimals", '应为 0（整元，如 3,870,000）或 2（如 3,870,000.00），实际为 "{value}"',
+                              {"value": value})
+
+
+Wording = Annotated[dict[str, str], BeforeValidator(_wording),
+                    WithJsonSchema({"type": ["object", "null"], "additionalProperties": {"type": "string"}})]
+DateStyle = Annotated[Optional[str], BeforeValidator(_date_style), WithJsonSchema({"type": ["string", "null"]})]
+Decimals = Annotated[int, BeforeValidator(_decimals), WithJsonSchema({"enum": [0, 2, "0", "2"]})]
+

@@ -13,12 +13,23 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from . import scoring
-from .fields import (Date, IndicatorTree, Money, Percent, Period, Points, RequiredMoney, RequiredPoints, RequiredText,
-                     TargetText, Text, Year, empty_as_mapping)
+from .fields import (Date, DateStyle, Decimals, IndicatorTree, Money, Percent, Period, Points, RequiredMoney,
+                     RequiredPoints, RequiredText, TargetText, Text, Wording, Year, empty_as_mapping)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class _Printed(_Strict):
+    """How a form is printed where units differ (see ``formgen.wording``); usually set in formgen.yaml."""
+
+    wording: Wording = Field(default_factory=dict, alias="措辞",
+                             description="表上标签的本单位写法，如 {项目总目标: 项目总体目标, 年度总体目标: 年度总目标}")
+    date_style: DateStyle = Field(None, alias="日期格式",
+                                  description="日期的印法，写一个示例日期：2023-01-01（默认）、2023-1-1 或 2023年1月1日")
+    amount_decimals: Decimals = Field(2, alias="金额小数位",
+                                      description="金额印几位小数：2（默认，3,870,000.00）或 0（3,870,000；有角分的金额仍印两位）")
 
 
 class DeclarationFunding(_Strict):
@@ -33,7 +44,7 @@ class DeclarationFunding(_Strict):
     annual_other: Money = Field(None, alias="年度其他资金", description="元（表上印为“其他资金”）")
 
 
-class Declaration(_Strict):
+class Declaration(_Printed):
     """财政项目支出绩效目标申报表: a project's declared performance targets for one year."""
 
     form: Literal["申报表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
@@ -141,7 +152,7 @@ EvaluationLevel2 = Annotated[dict[str, EvaluationLevel3], BeforeValidator(empty_
 EvaluationTree = Annotated[dict[str, EvaluationLevel2], BeforeValidator(empty_as_mapping)]
 
 
-class SelfEvaluation(_Strict):
+class SelfEvaluation(_Printed):
     """财政项目支出绩效自评表: the year-end self-evaluation, its figures computed to the cent."""
 
     form: Literal["自评表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
@@ -201,7 +212,7 @@ class PriorYearFunding(_Strict):
     last_year_executed: Money = Field(None, alias="同名项目上年预算执行数", description="元")
 
 
-class TargetTable(_Strict):
+class TargetTable(_Printed):
     """财政项目支出绩效目标表, the 2020 layout: the project described, its funding, its targets."""
 
     form: Literal["目标表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
@@ -232,4 +243,4 @@ FORM_MODELS: dict[str, type[BaseModel]] = {"申报表": Declaration, "自评表"
 
 # Keys a formgen.yaml may set for every project below it, besides workspace settings.
 INHERITABLE_FIELDS = ("表单", "年度", "主管部门", "实施单位", "申报单位名称", "项目性质", "项目类别",
-                      "计划开始日期", "计划完成日期", "项目总目标期间")
+                      "计划开始日期", "计划完成日期", "项目总目标期间", "措辞", "日期格式", "金额小数位")

@@ -21,7 +21,7 @@ from .messages import validation_message
 from .pairing import check_against_declaration
 from .model import FORM_MODELS
 from .rules import check
-from .settings import Settings
+from .settings import Settings, merged
 from .yamlread import Document, read_documents, read_text
 
 
@@ -67,7 +67,7 @@ def load_document(document: Document, path: Path, settings: Settings, apply_rule
     """Validate one YAML document as a project: its fields, then (``apply_rules``) ``rules.check``."""
     if not isinstance(document.data, dict):
         raise ProjectError([Problem(display_path(path), document.line, "", "项目应为 键: 值 的映射")])
-    data = {**settings.defaults, **document.data}
+    data = {**settings.defaults, **{key: merged(settings.defaults.get(key), value) for key, value in document.data.items()}}
     loaded = LoadedProject(None, path, document, settings)  # type: ignore[arg-type]
     form = data.get("表单")
     model = FORM_MODELS.get(form) if isinstance(form, str) else None

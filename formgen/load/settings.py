@@ -74,6 +74,13 @@ class WorkspaceKeys(BaseModel):
 _KNOWN_KEYS = "、".join(INHERITABLE_FIELDS + tuple(f.alias for f in WorkspaceKeys.model_fields.values()))
 
 
+def merged(outer: object, inner: object) -> object:
+    """A nearer value over an outer one; two mappings (措辞) merge key by key, the nearer winning."""
+    if isinstance(outer, dict) and isinstance(inner, dict):
+        return {**outer, **inner}
+    return inner
+
+
 def read_settings(folder: Path, root: Path) -> Settings:
     """Merge the ``formgen.yaml`` files from ``root`` down to ``folder``; nearer ones win."""
     folders = [folder]
@@ -108,7 +115,7 @@ def _apply(settings: Settings, path: Path) -> None:
         raise ProjectError(problems) from None
     for key, value in doc.data.items():
         if key in INHERITABLE_FIELDS:
-            settings.defaults[key] = value
+            settings.defaults[key] = merged(settings.defaults.get(key), value)
             settings.origins[key] = (name, doc.line_of((key,)))
     if keys.compilation_title is not None:
         settings.compilation_title, settings.compilation_folder = keys.compilation_title, path.parent

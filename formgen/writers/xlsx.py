@@ -21,6 +21,7 @@ from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
 from .measure import row_heights_pt
 
 MONEY_FORMAT = "#,##0.00"
+WHOLE_MONEY_FORMAT = "#,##0"  # a unit printing whole 元 (金额小数位: 0)
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -114,7 +115,7 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
         for r in range(row, row + item.rowspan):
             for c in range(col, col + item.colspan):
                 slot = ws._cells.get((r, c)) or ws.cell(row=r, column=c)
-                slot._style = copy(styles[item.align, item.amount is not None])
+                slot._style = copy(styles[item.align, _number_format(item)])
         target = ws.cell(row=row, column=col)
         if item.amount is not None:
             target.value = item.amount
@@ -127,7 +128,7 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
 
 
 def _grid_styles(ws: Worksheet, size: float) -> dict:
-    """The style of a grid slot for each (alignment, is an amount), registered once per sheet.
+    """The style of a grid slot for each (alignment, number format), registered once per sheet.
 
     openpyxl hashes every style object each time one is assigned to a cell, which made
     styling the slots most of an XLSX's time; copying a finished cell's style ids is cheap.
@@ -136,13 +137,20 @@ def _grid_styles(ws: Worksheet, size: float) -> dict:
     styles = {}
     scratch = ws.cell(row=ws.max_row + 1, column=1)
     for align in ("left", "center", "right"):
-        for is_amount in (False, True):
+        for number_format in ("General", MONEY_FORMAT, WHOLE_MONEY_FORMAT):
             scratch.border, scratch.font = _BORDER, font
             scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
-            scratch.number_format = MONEY_FORMAT if is_amount else "General"
-            styles[align, is_amount] = copy(scratch._style)
+            scratch.number_format = number_format
+            styles[align, number_format] = copy(scratch._style)
     del ws._cells[scratch.row, scratch.column]
     return styles
+
+
+def _number_format(cell) -> str:
+    """The format that shows a number as the layout printed it: with 角分, or in whole 元."""
+    if cell.amount is None:
+        return "General"
+    return MONEY_FORMAT if "." in cell.text else WHOLE_MONEY_FORMAT
 
 
 def _merge(ws: Worksheet, top: int, left: int, bottom: int, right: int) -> None:

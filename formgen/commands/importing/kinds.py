@@ -23,7 +23,7 @@ def project_data(found: ReadSheet) -> tuple[dict, list[str], list[str]]:
 
 _DECLARATION_LABELS = {"项目名称", "项目性质", "项目类别", "主管部门", "实施单位", "计划开始日期", "计划完成日期",
                        "项目资金(元)", "项目资金(万元)", "项目资金总额", "其中：财政资金", "其他资金", "年度资金申请总额", "其中：当年财政拨款",
-                       "上年结转资金", "项目绩效目标", "年度总体目标", "绩效指标", "一级指标", "二级指标", "三级指标",
+                       "上年结转资金", "项目绩效目标", "年度总体目标", "年度总目标", "绩效指标", "一级指标", "二级指标", "三级指标",
                        "年度(/项目)指标值"}
 
 
@@ -40,13 +40,13 @@ def _declaration(found: ReadSheet):
             ("其他资金", r.amount("其他资金", 0, scale)), ("年度资金申请总额", r.amount("年度资金申请总额", scale=scale)),
             ("当年财政拨款", r.amount("其中：当年财政拨款", scale=scale)), ("上年结转资金", r.amount("上年结转资金", scale=scale)),
             ("年度其他资金", r.amount("其他资金", 1, scale))])
-    overall = r.find("项目总目标", prefix=True)
+    overall = r.find("项目总目标", prefix=True) or r.find("项目总体目标", prefix=True)  # units word it either way
     if overall is not None:
         period = re.search(r"(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})", r.text_at(overall))
         if period:
             data["项目总目标期间"] = f"{period.group(1)}-{period.group(2)}"
         _block(data, "项目总目标", r, r.below(overall))
-    annual = r.find("年度总体目标")
+    annual = r.find("年度总体目标") or r.find("年度总目标")
     if annual is not None:
         _block(data, "年度总体目标", r, r.below(annual))
     rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度(/项目)指标值", "年度指标值", "指标值")])
@@ -56,7 +56,7 @@ def _declaration(found: ReadSheet):
 
 def _self_evaluation(found: ReadSheet):
     r = Labels(found, {"项目名称", "主管部门", "实施单位", "项目资金(万元)", "项目资金(元)", "年初预算数", "全年预算数", "全年执行数",
-                       "分值", "执行率(%)", "得分", "年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金",
+                       "分值", "分数", "执行率(%)", "得分", "年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金",
                        "年度总体目标", "预期目标", "实际完成情况", "一级指标", "总分", "评分等级"})
     data: dict = {"表单": "自评表", "年度": r.year()}
     _fields(data, r, ["项目名称"], required=True)
@@ -81,8 +81,9 @@ def _self_evaluation(found: ReadSheet):
         funding[key] = figures
     data["项目资金"] = Commented(funding, "元；由表上的万元数换算，精确到百元" if scale == TEN_THOUSAND else "元")
     total = r.find("年度资金总额", prefix=True)
-    if total is not None and "分值" in columns:
-        owner = r.owner(total[0], columns["分值"])
+    weight_column = columns.get("分数", columns.get("分值"))  # printed 分数; forms before 2026-11 said 分值
+    if total is not None and weight_column is not None:
+        owner = r.owner(total[0], weight_column)
         weight = r.amount_at(owner) if owner else None
         if weight is not None:
             data["预算执行分值"] = weight
