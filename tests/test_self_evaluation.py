@@ -124,7 +124,7 @@ def test_self_evaluation_grid_matches_forms_md(workspace):
     assert [h.text for h in sheet.headings] == ["财政项目支出绩效自评表", "(2024年度)"]
     assert grid[0, 0] == (1, 2, "项目名称") and grid[0, 2] == (1, 6, "行政复议受理和行政诉讼应诉工作")
     assert grid[1, 4] == (1, 2, "实施单位") and grid[1, 6] == (1, 2, "上海市城市管理行政执法局")
-    assert grid[2, 0] == (5, 1, "项目资金（万元）") and grid[2, 6] == (1, 1, "执行率(%)")
+    assert grid[2, 0] == (5, 1, "项目资金(万元)") and grid[2, 6] == (1, 1, "执行率(%)")
     assert grid[2, 5] == (1, 1, "分数")  # as all 15 published 自评表 print it
     assert [grid[3, c][2] for c in range(1, 8)] == ["年度资金总额:", "30.20", "30.20", "26.20", "10.00", "86.75", "8.68"]
     assert [grid[4, c][2] for c in range(5, 8)] == ["-", "86.75", "-"]

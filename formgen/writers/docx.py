@@ -23,6 +23,7 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from ..layout.sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Compilation, Sheet
+from .measure import PT_PER_MM, row_heights_pt
 
 TWIPS_PER_MM = 1440 / 25.4
 
@@ -120,10 +121,13 @@ def _table(sheet: Sheet, first: int, end: int):
         _child(grid, "w:gridCol", {"w:w": str(width)})
 
     owner = sheet.slot_owners()
+    heights = row_heights_pt(sheet)
+    page_pt = (PAGE_SIZES_MM[sheet.orientation][1] - 2 * MARGIN_MM) * PT_PER_MM
     for row in range(first, end):
         tr = _child(table, "w:tr")
         row_properties = _child(tr, "w:trPr")
-        _child(row_properties, "w:cantSplit")
+        if heights[row] < page_pt * 0.8:  # a row taller than a page must split, or Word clips its text
+            _child(row_properties, "w:cantSplit")
         if row in sheet.repeat_rows:
             _child(row_properties, "w:tblHeader")
         col = 0
