@@ -179,3 +179,56 @@ def test_pdf_prints_every_row_in_order_on_a4_pages_that_all_carry_ink(fidelity_b
         for image in images:  # rendered, each page shows lines and text, not a blank sheet
             ink = ImageOps.invert(Image.open(image).convert("L")).getbbox()
             assert ink is not None and ink[2] - ink[0] > 300, (path.name, image.name)
+
+
+def test_every_page_of_every_format_carries_the_running_footer(fidelity_build):
+    import docx
+    from docx.oxml.ns import qn
+
+    for job, sheet in jobs(fidelity_build):
+        pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(job.stem.with_suffix(".pdf")).pages]
+        name = re.sub(r"\s+", "", sheet.name)
+        for number, text in enumerate(pages, 1):
+            assert text.endswith(f"{name}第{number}页共{len(pages)}页"), (job.name, number)
+        footer = docx.Document(job.stem.with_suffix(".docx")).sections[0].footer._element
+        assert sheet.name in "".join(t.text for t in footer.iter(qn("w:t")))
+        assert [f.get(qn("w:instr")).strip() for f in footer.iter(qn("w:fldSimple"))] == ["PAGE", "NUMPAGES"]
+        ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
+        assert ws.oddFooter.center.text == f"{sheet.name}　　第 &P 页 共 &N 页"
+
+
+def test_no_pdf_page_ends_on_a_section_header_or_leaves_the_last_rows_alone(fidelity_build):
+    from formgen.writers import pdf
+
+    for job, sheet in jobs(fidelity_build):
+        document = pdf._render(pdf.render_html(sheet))
+        pages = [{int(box.element.get("data-row")) for box in page._page_box.descendants()  # noqa: SLF001
+                  if box.element_tag == "tr" and box.element is not None and box.element.get("data-row")
+                  and "repeat" not in (box.element.get("class") or "")} for page in document.pages]
+        for this in pages[:-1]:  # a row split over the break counts on both pages, so it is this page's last
+            assert max(this) not in sheet.keep_rows, (job.name, max(this))
+
+
+def test_documents_say_what_they_are_and_texts_stay_text(fidelity_build):
+    import docx
+
+    job, sheet = job_named(fidelity_build, SHORT_FORM)
+    properties = docx.Document(job.stem.with_suffix(".docx")).core_properties
+    assert (properties.title, properties.author) == ("课题研究", "上海市城市管理行政执法局")
+    assert properties.created.year >= 2026
+    workbook = openpyxl.load_workbook(job.stem.with_suffix(".xlsx"))
+    assert (workbook.properties.title, workbook.properties.creator) == ("课题研究", "上海市城市管理行政执法局")
+    formula_like = [c for row in workbook.active.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@"]
+    assert formula_like and all(c.quotePrefix and c.data_type == "s" for c in formula_like)
+
+
+def test_compilation_titles_break_between_words_and_the_index_prints_on_one_page_wide(fidelity_build):
+    from formgen.layout import Compilation
+
+    assert Compilation("上海市城市管理行政执法局2023年度项目绩效目标汇总表", []).title_lines == [
+        "上海市城市管理行政执法局", "2023年度项目绩效目标汇总表"]
+    assert Compilation("某局汇总表", []).title_lines == ["某局汇总表"]
+    for path in (p for p in fidelity_build.compilations if p.suffix == ".xlsx"):
+        index = openpyxl.load_workbook(path)["目录"]
+        assert index.sheet_properties.pageSetUpPr.fitToPage and index.page_setup.fitToWidth == 1
+        assert int(index.page_setup.paperSize) == 9

@@ -95,11 +95,16 @@ def test_unquoted_greater_than_with_single_digit_is_not_silently_empty(workspace
     assert "须加引号" in problem.message
 
 
-def test_full_width_comparisons_read_as_ascii(workspace):
+def test_full_width_comparisons_print_as_written_and_compare_as_ascii(workspace):
+    from formgen.layout import Layouts
+    from formgen.load.targets import parse_target
+
     text = declaration(课题数量="课题数量: ＞4(次)", 人员配置数量="人员配置数量: ＝2(人)")
-    items = load_one(workspace, text).project.indicators["产出指标"]["数量指标"]
-    assert items["课题数量"] == ">4(次)"
-    assert items["人员配置数量"] == "=2(人)"
+    project = load_one(workspace, text).project
+    items = project.indicators["产出指标"]["数量指标"]
+    assert items["课题数量"] == "＞4(次)" and items["人员配置数量"] == "＝2(人)"
+    assert parse_target(items["课题数量"]) == parse_target(">4(次)")
+    assert "＞4(次)" in {cell.text for cell in Layouts().sheet(project).cells}
 
 
 def test_quoted_value_and_mapping_form_are_the_same(workspace):

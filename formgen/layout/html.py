@@ -5,7 +5,8 @@ The subset that carries meaning:
 * ``<article class="form" data-orientation="portrait|landscape">`` holds the form;
 * ``<h1>`` is the title, ``<p class="subtitle">`` and ``<p class="note">`` lines above the grid;
 * one ``<table>`` whose ``<col style="width: N%">`` give the column widths;
-* ``<tr class="repeat">`` marks rows printed again at the top of each page;
+* ``<tr class="repeat">`` marks rows printed again at the top of each page, ``<tr class="keep">``
+  rows never printed last on a page (kept with the row after them);
 * ``<th>`` is a centered label, ``<td>`` a value, left-aligned unless ``class="center"``
   or ``class="amount"`` (right); ``data-amount`` holds the exact number a cell shows, which
   XLSX stores as a number;
@@ -40,6 +41,7 @@ def parse_sheet(html: str, name: str) -> Sheet:
         cells=reader.cells,
         row_count=reader.row,
         repeat_rows=tuple(reader.repeat_rows),
+        keep_rows=tuple(reader.keep_rows),
         orientation=reader.orientation,
     )
 
@@ -56,6 +58,7 @@ class _SheetReader(HTMLParser):
         self.widths: list[Decimal] = []
         self.cells: list[Cell] = []
         self.repeat_rows: list[int] = []
+        self.keep_rows: list[int] = []
         self.orientation = "portrait"
         self.row = 0  # rows completed so far
         self.col = 0
@@ -82,6 +85,8 @@ class _SheetReader(HTMLParser):
             self.col = 0
             if "repeat" in classes:
                 self.repeat_rows.append(self.row)
+            if "keep" in classes or "repeat" in classes:  # a header row never ends a page
+                self.keep_rows.append(self.row)
         elif tag in ("td", "th"):
             while (self.row, self.col) in self.taken:
                 self.col += 1

@@ -110,6 +110,8 @@ class Layouts:
     def sheet(self, project) -> Sheet:
         sheet = parse_sheet(self.html(project), project.name)
         sheet.stylesheet = self.stylesheet()
+        sheet.author = getattr(project, "implementer", None) or getattr(project, "unit", None) or \
+            getattr(project, "department", None) or ""
         if project.wording:  # the unit's own words for labels and titles, in every format alike
             for cell in sheet.cells:
                 if cell.is_label:

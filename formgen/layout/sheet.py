@@ -9,6 +9,7 @@ into the same shape. A :class:`Compilation` is a unit's 汇总表: a title and i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,8 @@ class Sheet:
     orientation: str = "portrait"
     font_size_pt: Decimal = Decimal("10.5")
     stylesheet: str = field(default="", repr=False)  # the CSS a PDF is printed with (form.css)
+    keep_rows: tuple[int, ...] = ()  # rows never last on a page: a section's header, the rows before 总分
+    author: str = ""  # the unit the form is from: document properties
 
     @property
     def column_count(self) -> int:
@@ -85,6 +88,11 @@ class Sheet:
     def grid(self) -> list[tuple[int, int, int, int, str]]:
         """(row, col, rowspan, colspan, text) of every cell, in reading order: what tests compare."""
         return sorted((c.row, c.col, c.rowspan, c.colspan, c.text) for c in self.cells)
+
+    def footer(self, page: str, pages: str) -> str:
+        """The running footer of every page: the form's name, and 第 N 页 共 M 页 with the page
+        fields of the writer's format."""
+        return f"{self.name}　　第 {page} 页 共 {pages} 页"
 
     def slot_owners(self) -> dict[tuple[int, int], Cell]:
         """The cell covering each (row, col) slot of the grid, merged slots included."""
@@ -115,3 +123,12 @@ class Compilation:
     members: list[Member]
     stylesheet: str = field(default="", repr=False)  # the CSS the title page is printed with
     cache: Path | None = None  # a folder where printed title pages are kept between builds
+
+    @property
+    def title_lines(self) -> list[str]:
+        """The title as printed on the cover: broken before its year, or after the unit's name,
+        never inside a word (a CJK title would otherwise break wherever the line is full)."""
+        match = re.search(r"\d{4}年", self.title) or re.search(r"(?<=局|府|心|会|院|所|办)(?=.{6,})", self.title)
+        if match and match.start() >= 4:
+            return [self.title[:match.start()], self.title[match.start():]]
+        return [self.title]

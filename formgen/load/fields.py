@@ -140,10 +140,6 @@ def _required_text(value: object) -> str:
     return text
 
 
-# Full-width comparison signs are read as their ASCII twins so `＞4(次)` and `>4(次)` agree.
-_FULL_WIDTH = str.maketrans({"＞": ">", "＜": "<", "＝": "="})
-
-
 def _target(value: object) -> str:
     """A 三级 indicator's target: ``名称: 指标值`` or ``名称: {指标值: …}``."""
     if isinstance(value, dict):
@@ -157,9 +153,10 @@ def _target(value: object) -> str:
 
 
 def _target_text(value: object) -> str | None:
-    """An 指标值 or 实际完成值 as written, full-width comparison signs read as ASCII."""
+    """An 指标值 or 实际完成值 exactly as written (``＞90.00(百分比)`` stays full-width on the form;
+    ``targets`` reads it as ``>`` when it compares)."""
     text = _text(value)
-    return None if text is None else text.strip().translate(_FULL_WIDTH)
+    return None if text is None else text.strip()
 
 
 def empty_as_mapping(value: object) -> object:

@@ -15,6 +15,8 @@ the header would no longer repeat.
 
 from __future__ import annotations
 
+import datetime
+
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.oxml import OxmlElement
@@ -23,26 +25,65 @@ from docx.shared import Mm, Pt
 from lxml import etree
 
 from ..layout.sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Compilation, Sheet
-from .measure import PT_PER_MM, row_heights_pt
+from .measure import splittable_rows
 
 TWIPS_PER_MM = 1440 / 25.4
 
 
 def write(sheet: Sheet, path) -> None:
     document = _new_document(sheet)
+    _set_properties(document, sheet.name, sheet.author)
+    _set_footer(document.sections[0], sheet, "NUMPAGES")
     _append_sheet(document, sheet)
     document.save(path)
 
 
 def write_compilation(compilation: Compilation, path) -> None:
     document = _new_document(compilation.members[0].sheet)
+    _set_properties(document, compilation.title, compilation.members[0].sheet.author)
     _set_page(document.sections[0], "portrait")
-    _append_title(document, compilation.title)
+    _append_title(document, compilation.title_lines)
     for member in compilation.members:
         section = document.add_section(WD_SECTION.NEW_PAGE)
         _set_page(section, member.sheet.orientation)
+        _set_footer(section, member.sheet, "SECTIONPAGES")  # each form numbers its own pages
         _append_sheet(document, member.sheet)
     document.save(path)
+
+
+def _set_properties(document, title: str, author: str) -> None:
+    """Say what the document is, instead of python-docx's own template (its author, its 2013)."""
+    properties = document.core_properties
+    properties.title, properties.author, properties.last_modified_by = title, author, author
+    properties.created = properties.modified = datetime.datetime.now()
+    properties.comments = properties.keywords = properties.subject = ""
+
+
+def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
+    """The running footer: the form's name and 第 N 页 共 M 页. ``pages_field`` counts the pages:
+    NUMPAGES for a form's own document, SECTIONPAGES in a 汇总表 (Word and WPS update it;
+    LibreOffice shows its last saved value)."""
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    paragraph = footer.paragraphs[0]._p
+    for child in list(paragraph):
+        paragraph.remove(child)
+    properties = _child(paragraph, "w:pPr")
+    _child(properties, "w:jc", {"w:val": "center"})
+    marker = "\x00"
+    name, middle, end = sheet.footer(marker, marker).split(marker)
+    for text, field in ((name, "PAGE"), (middle, pages_field), (end, None)):
+        _footer_run(paragraph, text)
+        if field:
+            simple = _child(paragraph, "w:fldSimple", {"w:instr": f" {field} "})
+            _footer_run(simple, "1")
+
+
+def _footer_run(parent, text: str) -> None:
+    run = _child(parent, "w:r")
+    run_properties = _child(run, "w:rPr")
+    _child(run_properties, "w:sz", {"w:val": "18"})  # 9 pt
+    _child(run, "w:t", {"xml:space": "preserve"}).text = text
 
 
 def _new_document(sheet: Sheet):
@@ -56,10 +97,11 @@ def _new_document(sheet: Sheet):
     return document
 
 
-def _append_title(document, text: str) -> None:
-    """A compilation's title, alone on its first page."""
+def _append_title(document, lines: list[str]) -> None:
+    """A compilation's title, alone on its first page, a paragraph a line."""
     anchor = document.element.body.find(qn("w:sectPr"))
-    anchor.addprevious(_paragraph(text, "center", 22, bold=True, after_pt=0, before_pt=200))
+    for index, line in enumerate(lines):
+        anchor.addprevious(_paragraph(line, "center", 22, bold=True, after_pt=0, before_pt=0 if index else 200))
 
 
 def _append_sheet(document, sheet: Sheet) -> None:
@@ -121,12 +163,11 @@ def _table(sheet: Sheet, first: int, end: int):
         _child(grid, "w:gridCol", {"w:w": str(width)})
 
     owner = sheet.slot_owners()
-    heights = row_heights_pt(sheet)
-    page_pt = (PAGE_SIZES_MM[sheet.orientation][1] - 2 * MARGIN_MM) * PT_PER_MM
+    splittable = splittable_rows(sheet)
     for row in range(first, end):
         tr = _child(table, "w:tr")
         row_properties = _child(tr, "w:trPr")
-        if heights[row] < page_pt * 0.8:  # a row taller than a page must split, or Word clips its text
+        if row not in splittable:  # a very tall row must split, or Word clips its text
             _child(row_properties, "w:cantSplit")
         if row in sheet.repeat_rows:
             _child(row_properties, "w:tblHeader")
@@ -135,7 +176,8 @@ def _table(sheet: Sheet, first: int, end: int):
             cell = owner[row, col]
             starts_here = cell.row == row or row == first  # a cell crossing the split restarts
             width = sum(widths[cell.col : cell.col + cell.colspan])
-            tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row))
+            tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row,
+                            keep_with_next=row in sheet.keep_rows))
             col = cell.col + cell.colspan
     return table
 
@@ -151,7 +193,7 @@ def _joint():
     return p
 
 
-def _cell(cell: Cell, width: int, starts_here: bool, continues: bool):
+def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_next: bool = False):
     tc = _element("w:tc")
     properties = _child(tc, "w:tcPr")
     _child(properties, "w:tcW", {"w:w": str(width), "w:type": "dxa"})
@@ -164,14 +206,16 @@ def _cell(cell: Cell, width: int, starts_here: bool, continues: bool):
     _child(properties, "w:vAlign", {"w:val": "center"})
     texts = cell.paragraphs if starts_here and cell.paragraphs else [""]
     for text in texts:
-        tc.append(_paragraph(text, cell.align))
+        tc.append(_paragraph(text, cell.align, keep_with_next=keep_with_next))
     return tc
 
 
 def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: int = 0,
-               before_pt: int = 0):
+               before_pt: int = 0, keep_with_next: bool = False):
     p = _element("w:p")
     properties = _child(p, "w:pPr")
+    if keep_with_next:  # in a table row: Word and LibreOffice keep the row with the next one
+        _child(properties, "w:keepNext")
     _child(properties, "w:spacing", {"w:before": str(before_pt * 20), "w:after": str(after_pt * 20)})
     _child(properties, "w:jc", {"w:val": align})
     if text:

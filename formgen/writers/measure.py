@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from ..layout.sheet import Cell, Sheet
+from ..layout.sheet import MARGIN_MM, PAGE_SIZES_MM, Cell, Sheet
 
 PT_PER_MM = 72 / 25.4
 CELL_PADDING_MM = 3.0  # left + right padding inside a cell
@@ -50,3 +50,10 @@ def row_heights_pt(sheet: Sheet) -> list[float]:
             for r in rows:
                 heights[r] += lacking / cell.rowspan
     return [math.ceil(h) for h in heights]
+
+
+def splittable_rows(sheet: Sheet, share: float = 0.4) -> set[int]:
+    """Rows so tall (long goals, long reasons) that keeping them whole would leave most of a page
+    empty, or clip them in Word: these may run over a page break; every other row stays whole."""
+    page_pt = (PAGE_SIZES_MM[sheet.orientation][1] - 2 * MARGIN_MM) * PT_PER_MM
+    return {row for row, height in enumerate(row_heights_pt(sheet)) if height > page_pt * share}

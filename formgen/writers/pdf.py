@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import jinja2
 from ..files import write_atomically
 from ..layout.sheet import Cell, Compilation, Sheet
 from . import WriterUnavailable
+from .measure import splittable_rows
 
 _HERE = Path(__file__).parent
 _ENVIRONMENT = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_HERE)), autoescape=True)
@@ -32,6 +34,8 @@ REQUIRED_FONT = "Noto Serif CJK SC"
 # them, and the second table overlaps the first by one rule so lines do not double.
 _PRINT_CSS = """
 .open-top { border-top: none; } .open-bottom { border-bottom: none; }
+tr.keep { break-after: avoid; }
+tr.split { break-inside: auto; }
 table.continued { margin-top: -0.75pt; }
 h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
@@ -97,7 +101,7 @@ def _title_page(compilation: Compilation) -> Path:
     key = f"{compilation.title}\0{compilation.stylesheet}\0{_font_faces()}"
     page = compilation.cache / f"title-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pdf"
     if not page.is_file():
-        html = render_html(None, compilation.stylesheet, cover_title=compilation.title)
+        html = render_html(None, compilation.stylesheet, cover_title=compilation.title_lines)
         write_atomically(page, _render(html).write_pdf)
     return page
 
@@ -123,13 +127,25 @@ def _cuts_needed(sheet: Sheet, starts: set[int]) -> set[int]:
     return {row for row in starts if any(c.row < row < c.row + c.rowspan for c in sheet.cells)}
 
 
-def render_html(sheet: Sheet | None, css: str | None = None, cover_title: str | None = None,
+def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[str] | None = None,
                 cuts: set[int] = frozenset()) -> str:
-    """The page WeasyPrint prints: a sheet printed with its own stylesheet, or a title page."""
+    """The page WeasyPrint prints: a sheet printed with its own stylesheet and footer, or a
+    title page (its lines)."""
     css = sheet.stylesheet if css is None else css
+    footer = _footer_css(sheet) if sheet else ""
     return _ENVIRONMENT.get_template("print.html").render(
-        sheet=sheet, parts=_parts(sheet, cuts) if sheet else [], css=_font_faces() + css + _PRINT_CSS,
-        title=cover_title or sheet.name, cover_title=cover_title)
+        sheet=sheet, parts=_parts(sheet, cuts) if sheet else [], css=_font_faces() + css + _PRINT_CSS + footer,
+        splittable=splittable_rows(sheet) if sheet else set(),
+        title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
+
+
+def _footer_css(sheet: Sheet) -> str:
+    """The running footer in the bottom margin of every page (CSS generated content)."""
+    # The layout's words around the page numbers, each number a CSS counter in its place.
+    name, middle, end = sheet.footer("\x00", "\x01").replace("\x01", "\x00").split("\x00")
+    quoted = [json.dumps(part, ensure_ascii=False) for part in (name, middle, end)]
+    return ("@page { @bottom-center { content: %s counter(page) %s counter(pages) %s; font-size: 9pt;"
+            " font-family: \"formgen Song\", \"Noto Serif CJK SC\", serif; } }\n" % tuple(quoted))
 
 
 @functools.cache

@@ -26,6 +26,7 @@ _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
+_FORMULA_STARTS = set("=+-@")  # a text beginning so would become a formula when re-edited in Excel or WPS
 
 
 def sheet_title(name: str, taken: set[str] = frozenset()) -> str:
@@ -48,8 +49,15 @@ def column_width_units(mm: float) -> float:
 def write(sheet: Sheet, path) -> None:
     workbook = Workbook()
     workbook.active.title = sheet_title(sheet.name)
+    _set_properties(workbook, sheet.name, sheet.author)
     _fill_worksheet(workbook.active, sheet)
     workbook.save(path)
+
+
+def _set_properties(workbook: Workbook, title: str, author: str) -> None:
+    """Say what the workbook is: its title and unit, not openpyxl's defaults."""
+    workbook.properties.title, workbook.properties.creator = title, author
+    workbook.properties.lastModifiedBy = author
 
 
 _INDEX_COLUMNS = (("序号", 8), ("项目名称", 48), ("项目资金（元）", 20), ("表单", 12))
@@ -57,6 +65,7 @@ _INDEX_COLUMNS = (("序号", 8), ("项目名称", 48), ("项目资金（元）",
 
 def write_compilation(compilation: Compilation, path) -> None:
     workbook = Workbook()
+    _set_properties(workbook, compilation.title, compilation.members[0].sheet.author)
     index = workbook.active
     index.title = "目录"
     taken = {index.title}
@@ -88,6 +97,7 @@ def write_compilation(compilation: Compilation, path) -> None:
             if column != 2:
                 index.cell(row=row, column=column).font = Font(name=BODY_FONT)
     index.print_title_rows = "2:2"
+    _page_setup(index, "portrait")  # one page wide, the title whole: not cut over two sheets of paper
     workbook.save(path)
 
 
@@ -121,6 +131,9 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
             target.value = item.amount
         elif item.paragraphs:
             set_text(target, item.text)
+            if item.text[:1] in _FORMULA_STARTS:  # kept as text when someone edits the cell again
+                target._style = copy(target._style)
+                target._style.quotePrefix = 1
 
     for index, height in enumerate(row_heights_pt(sheet)):
         ws.row_dimensions[top + index].height = height
@@ -139,7 +152,9 @@ def _grid_styles(ws: Worksheet, size: float) -> dict:
     for align in ("left", "center", "right"):
         for number_format in ("General", MONEY_FORMAT, WHOLE_MONEY_FORMAT):
             scratch.border, scratch.font = _BORDER, font
-            scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+            # indent: inner padding like the PDF's, for texts against a cell's left or right edge
+            scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True,
+                                          indent=0 if align == "center" else 1)
             scratch.number_format = number_format
             styles[align, number_format] = copy(scratch._style)
     del ws._cells[scratch.row, scratch.column]
@@ -169,9 +184,10 @@ def set_text(cell, text: str) -> None:
     cell.data_type = "s"
 
 
-def _print_setup(ws: Worksheet, sheet: Sheet, top: int) -> None:
+def _page_setup(ws: Worksheet, orientation: str) -> None:
+    """A4, one page wide (as long as it needs), centered, with the forms' margins."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = sheet.orientation
+    ws.page_setup.orientation = orientation
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -179,6 +195,13 @@ def _print_setup(ws: Worksheet, sheet: Sheet, top: int) -> None:
     inches = MARGIN_MM / 25.4
     ws.page_margins.left = ws.page_margins.right = inches
     ws.page_margins.top = ws.page_margins.bottom = inches
+    ws.page_margins.footer = inches / 2
+
+
+def _print_setup(ws: Worksheet, sheet: Sheet, top: int) -> None:
+    _page_setup(ws, sheet.orientation)
+    ws.oddFooter.center.text = sheet.footer("&P", "&N")  # Excel's page fields
+    ws.oddFooter.center.size = 9
     if sheet.repeat_rows:
         ws.print_title_rows = f"{top + min(sheet.repeat_rows)}:{top + max(sheet.repeat_rows)}"
     ws.sheet_view.showGridLines = False
