@@ -10,8 +10,9 @@ import click
 
 from .workspace import Report, build as build_workspace, check as check_workspace
 from . import cli_text
-from .errors import LEVEL_NAMES, FormgenError
+from .errors import FormgenError
 from .files import display_path, write_text_atomically
+from .summary import built_text, print_problems, summarise, summary_line
 from .writers import FORMATS, parse_formats
 
 cli_text.install()
@@ -94,7 +95,7 @@ def build(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
       formgen build 我的单位/课题研究.yaml -o 输出
     """
     report = _run(lambda: _build_with_progress(list(paths) or [Path(".")], output, formats, jobs))
-    _summarise(report, _built_text(report), report.new_warnings, quiet, strict)
+    summarise(report, built_text(report), report.new_warnings, quiet, strict)
 
 
 def _build_with_progress(paths, output, formats, jobs) -> Report:
@@ -119,17 +120,6 @@ def _build_with_progress(paths, output, formats, jobs) -> Report:
             bar.__exit__(None, None, None)
 
 
-def _built_text(report: Report) -> str:
-    text = f"生成 {len(report.built)} 个表单"
-    if report.unchanged:
-        text += f"，未改动 {len(report.unchanged)} 个"
-    if report.compilations:
-        text += f"，汇总表 {len(report.compilations)} 个文件"
-    if report.removed:
-        text += f"，删除过时文件 {len(report.removed)} 个"
-    return text
-
-
 @main.command()
 @_PATHS
 @_build_options
@@ -147,9 +137,9 @@ def watch(paths: tuple[Path, ...], output: Path, formats: tuple[str, ...] | None
     def rebuilt(report: Report) -> None:
         for form in report.built:
             click.echo(f"已生成 {form.label}")
-        _print_problems(report, report.new_warnings, quiet)
+        print_problems(report, report.new_warnings, quiet)
         shown = report.warnings if quiet else report.new_warnings
-        click.echo(f"{time.strftime('%H:%M:%S')} {_summary_line(report, _built_text(report), strict, shown)}"
+        click.echo(f"{time.strftime('%H:%M:%S')} {summary_line(report, built_text(report), strict, shown)}"
                    "正在监视改动（Ctrl-C 结束）……")
 
     try:
@@ -171,7 +161,7 @@ def check(paths: tuple[Path, ...], quiet: bool, strict: bool) -> None:
       formgen check 我的单位/课题研究.yaml
     """
     report = _run(lambda: check_workspace(list(paths) or [Path(".")]))
-    _summarise(report, f"检查通过 {len(report.done)} 个项目", report.warnings, quiet, strict)
+    summarise(report, f"检查通过 {len(report.done)} 个项目", report.warnings, quiet, strict)
 
 
 @main.command()
@@ -191,7 +181,7 @@ def new(kind: str, source: Path, output: Path, force: bool) -> None:
 
     failed = _run(lambda: new_self_evaluation(source, output, force))
     if failed is not None:
-        _summarise(failed, "未生成", failed.warnings, False, False)
+        summarise(failed, "未生成", failed.warnings, False, False)
     click.echo(f"已生成 {display_path(output)}：请填写标有「待填写」的字段，然后运行 formgen check {display_path(output)}")
 
 
@@ -288,36 +278,3 @@ def _run(action):
     except FormgenError as error:  # the one place errors become messages and exit codes
         click.echo(f"错误：{error}", err=True)
         raise SystemExit(error.exit_code) from None
-
-
-def _print_problems(report: Report, warnings: list, quiet: bool) -> None:
-    """Errors always; warnings and notes of ``warnings`` unless ``quiet``."""
-    for problem in ([] if quiet else warnings) + [p for problems in report.failed for p in problems]:
-        click.echo(f"{LEVEL_NAMES[problem.level]}：{problem}", err=True)
-
-
-def _summary_line(report: Report, done_text: str, strict: bool, shown: list) -> str:
-    """``完成：生成 3 个表单，警告 2 条（1 条属未改动的项目，不再列出），用时 1.0 秒。``"""
-    parts = [done_text]
-    if report.failed:
-        parts.append(f"失败 {len(report.failed)} 个")
-    for level in ("warning", "note"):
-        count = sum(1 for p in report.warnings if p.level == level)
-        unshown = count - sum(1 for p in shown if p.level == level)
-        if count:
-            parts.append(f"{LEVEL_NAMES[level]} {count} 条" + (f"（{unshown} 条属未改动的项目，不再列出）" if unshown else ""))
-    parts.append(f"用时 {report.seconds:.1f} 秒")
-    ok = report.ok and not (strict and _has_warnings(report))
-    verdict = "完成" if ok else "未全部完成" if not report.ok else "有警告（--strict）"
-    return f"{verdict}：{'，'.join(parts)}。"
-
-
-def _has_warnings(report: Report) -> bool:
-    return any(p.level == "warning" for p in report.warnings)
-
-
-def _summarise(report: Report, done_text: str, warnings: list, quiet: bool, strict: bool) -> None:
-    _print_problems(report, warnings, quiet)
-    click.echo(_summary_line(report, done_text, strict, report.warnings if quiet else warnings))
-    if not report.ok or (strict and _has_warnings(report)):
-        raise SystemExit(1)

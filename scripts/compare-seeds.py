@@ -199,12 +199,13 @@ def main(seeds: Path, samples: Path) -> int:
             for difference in compare_form(seed, form.loaded, layouts.sheet(form.loaded.project)):
                 print(f"{path.name} {form.source.file.relative_to(samples)}: {difference}")
                 counted[difference.split("：")[0]] += 1
-        plan = next((p for p in units.values() if title and p.title == title), None)
+        first = by_key.get((forms[0].kind, squash(forms[0].name))) if forms else None
+        plan = next((p for p in units.values() if (title and p.title == title) or (first and first in p.forms)), None)
         if plan is not None:
             ours = [squash(f.name) for f in plan.ordered()]
             theirs = [squash(s.name) for s in forms]
             if ours != theirs:
-                print(f"{path.name} 汇总表 {title}: 顺序不同：示例 {' / '.join(ours[:4])}…，印发表 {' / '.join(theirs[:4])}…")
+                print(f"{path.name} 汇总表 {plan.title}: 顺序不同：示例 {' / '.join(ours[:4])}…，印发表 {' / '.join(theirs[:4])}…")
                 counted["汇总表顺序不同"] += 1
     unmatched = [f for f in report.done if id(f) not in matched]
     for form in unmatched:

@@ -3,7 +3,7 @@
 import openpyxl
 from click.testing import CliRunner
 from projects import DECLARATION
-from readback import docx_grid, docx_headings, pdf_text, xlsx_grid
+from readback import docx_grid, pdf_text, xlsx_grid
 
 from formgen.cli import main
 from formgen.commands.importing import import_files

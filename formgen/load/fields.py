@@ -12,7 +12,7 @@ import datetime
 import difflib
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Optional
 
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError

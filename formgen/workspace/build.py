@@ -150,7 +150,8 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     pending, clashing = _without_collisions(pending, report.unchanged, report)
     record.failing |= {str(form.source.file) for form in clashing}
 
-    missing = _unavailable_formats(formats, sources, output, report)
+    # Only when there is something to write: checking for PDF means loading WeasyPrint (0.7 s).
+    missing = _unavailable_formats(formats, sources, output, report) if pending else set()
     compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
                                                _writable(formats or form.source.settings.formats, missing)))

@@ -107,6 +107,7 @@ def _title_page(compilation: Compilation) -> Path:
 
 
 def _render(html: str):
+    check_available()  # without Pango or a Song face: a WriterUnavailable saying what to install
     return _weasyprint().HTML(string=html).render(font_config=_font_config())
 
 
@@ -198,6 +199,7 @@ def _largest_segment(cell: Cell, tables) -> tuple[int, int]:
     return best
 
 
+@functools.cache
 def check_available() -> None:
     """WeasyPrint with its Pango, and a Song face, or a WriterUnavailable saying what to install."""
     try:
