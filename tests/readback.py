@@ -70,10 +70,15 @@ def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
     return sorted(cells)
 
 
-def pdf_text(path) -> str:
-    """All text of a PDF with whitespace removed, for containment checks of wrapped texts."""
-    reader = PdfReader(path)
-    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+def pdf_text(path, footer_name: str | None = None) -> str:
+    """All text of a PDF with whitespace removed, for containment checks of wrapped texts; with
+    ``footer_name`` the running footer of each page (``name 第 N 页 共 M 页``) is left out, since a
+    text split by a page break spans it."""
+    pages = [re.sub(r"\s+", "", page.extract_text()) for page in PdfReader(path).pages]
+    if footer_name is not None:
+        footer = re.escape(re.sub(r"\s+", "", footer_name)) + r"第\d+页共\d+页$"
+        pages = [re.sub(footer, "", page) for page in pages]
+    return "".join(pages)
 
 
 def pdf_fonts(path) -> set[str]:
@@ -147,3 +152,20 @@ def compare_folders(before: Path, after: Path) -> tuple[list[Path], list[str]]:
         elif CONTENT[name.suffix](a) != CONTENT[name.suffix](b):
             differing.append(f"{name}: differs")
     return names, differing
+
+
+def cell_lines(sheet) -> list[tuple[str, list[str]]]:
+    """(th|td, the text of each line) of every grid cell as WeasyPrint lays the sheet out for its PDF."""
+    from formgen.writers import pdf
+
+    def lines(box) -> list[str]:
+        if type(box).__name__ == "LineBox":
+            return ["".join(getattr(t, "text", "") for t in box.descendants() if type(t).__name__ == "TextBox")]
+        return [line for child in getattr(box, "children", []) for line in lines(child)]
+
+    cells = []
+    for page in pdf._render(pdf.render_html(sheet)).pages:  # noqa: SLF001
+        for box in page._page_box.descendants():  # noqa: SLF001
+            if type(box).__name__ == "TableCellBox":
+                cells.append((box.element_tag, [line for line in lines(box) if line.strip()]))
+    return cells
