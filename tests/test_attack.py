@@ -359,3 +359,36 @@ def test_a_form_with_too_many_indicators_is_refused(workspace):
     path = workspace.write("x.yaml", DECLARATION.split("绩效指标:")[0] + "绩效指标:\n  产出指标:\n    数量指标:\n" + many)
     [result] = load_file(path, Settings())
     assert isinstance(result, ProjectError) and "三级指标过多" in str(result)
+
+
+_CELL_VALUES = st.one_of(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
+                         st.sampled_from(["一级指标", "三级指标", "项目名称", "=1+1", "#NAME?", "", None, "项目资金(万元)"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(1, 6), _CELL_VALUES), max_size=8))
+def test_any_edit_of_a_workbook_imports_or_says_which_cells(workspace, edits):
+    from formgen.layout import Layouts
+    from formgen.writers import xlsx
+
+    source = workspace.root / "source.xlsx"
+    if not source.exists():
+        [loaded] = load_file(workspace.write("x.yaml", DECLARATION), Settings())
+        xlsx.write(Layouts().sheet(loaded.project), source)
+    workbook = openpyxl.load_workbook(source)
+    ws = workbook.active
+    for row, column, value in edits:
+        cell = ws.cell(row=row, column=column)
+        if type(cell).__name__ != "MergedCell":
+            cell.value = value
+    edited = workspace.root / "edited.xlsx"
+    workbook.save(edited)
+    out = workspace.root / "导入"
+    for old in out.glob("*.yaml") if out.exists() else []:
+        old.unlink()
+    [result] = import_files([edited], out)  # never raises
+    if result.written is None:
+        assert result.problems and all(isinstance(p, str) and p for p in result.problems)
+    else:
+        [form] = load_file(result.written, Settings())
+        assert not isinstance(form, ProjectError) or all(p.file for p in form.problems)
