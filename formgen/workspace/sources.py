@@ -96,8 +96,10 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
             for part in (formgen_version(), ",".join(formats or ()), builtin, templates_of[file.parent]):
                 digest.update(part.encode() + b"\0")
             try:
-                for path in (*inherited, file, *_paired_declaration(file)):
-                    digest.update(path.read_bytes() + b"\0")
+                content = file.read_bytes()
+                for data in (*(p.read_bytes() for p in inherited), content,
+                             *(p.read_bytes() for p in _paired_declaration(file, content))):
+                    digest.update(data + b"\0")
             except OSError as error:  # a dangling link, a file deleted while we looked, no permission
                 problems.append([Problem(display_path(file), None, "", f"无法读取文件：{error.strerror}")])
                 continue
@@ -105,9 +107,9 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
     return sources, problems
 
 
-def _paired_declaration(file: Path) -> list[Path]:
+def _paired_declaration(file: Path, content: bytes) -> list[Path]:
     """The 申报表 a 自评表 is checked against: an input of its warnings, so part of its fingerprint."""
-    name = declaration_path(file.read_text(encoding="utf-8", errors="replace"))
+    name = declaration_path(content.decode("utf-8", errors="replace"))
     path = file.parent / name if name else None
     return [path] if path is not None and path.is_file() else []
 

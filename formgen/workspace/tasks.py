@@ -94,11 +94,12 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
     """Write one 汇总表. Its DOCX and XLSX lay the forms out here, in the worker; its PDF is made
     of the forms' own PDFs (and is not made when they were not)."""
     name = Path(task.stem).name
+    from_printed = set(task.formats) <= writers.COMPILED_FROM_PRINTED_FORMS  # made of the forms' PDFs
     try:
-        missing = [m.name for m in task.members if task.formats == ("pdf",) and not Path(m.pdf).is_file()]
+        missing = [m.name for m in task.members if from_printed and not Path(m.pdf).is_file()]
         if missing:  # never a 汇总表 silently lacking a form
             return Failed(f"汇总表 {name}.pdf 未生成：缺少 {'、'.join(missing)} 的 PDF")
-        members = [_member(source, with_sheet=task.formats != ("pdf",)) for source in task.members]
+        members = [_member(source, with_sheet=not from_printed) for source in task.members]
         stylesheet = layouts(task.members[0].templates).stylesheet()
         compilation = Compilation(task.title, members, stylesheet, Path(task.cache))
         for fmt in task.formats:
@@ -106,7 +107,7 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
                              lambda path, fmt=fmt: writers.writer(fmt).write_compilation(compilation, path))
         return Written([f"{task.stem}.{fmt}" for fmt in task.formats])
     except (FormgenError, OSError) as error:
-        suffix = ".pdf" if task.formats == ("pdf",) else ""
+        suffix = ".pdf" if from_printed else ""
         return Failed(f"汇总表 {name}{suffix} 生成失败：{error}")
 
 
