@@ -47,7 +47,17 @@ def docx_headings(path) -> list[str]:
 
 
 def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
-    """Cells of the first worksheet from ``top_row`` (1-based) down, merges from merged ranges."""
+    """Cells of the first worksheet from ``top_row`` (1-based) down, merges from merged ranges, in
+    grid rows (a grid row too tall for one worksheet row spans several, merged)."""
+    cells = xlsx_grid_physical(path, top_row)
+    starts = sorted({r for r, *_ in cells})
+    grid_row = {r: index for index, r in enumerate(starts)}
+    return sorted((grid_row[r], c, sum(1 for s in starts if r <= s < r + rowspan), colspan, text)
+                  for r, c, rowspan, colspan, text in cells)
+
+
+def xlsx_grid_physical(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
+    """Cells of the first worksheet from ``top_row`` down, rows counted as worksheet rows from 0."""
     ws = openpyxl.load_workbook(path).active
     spans, covered = {}, set()
     for merged in ws.merged_cells.ranges:
@@ -68,6 +78,12 @@ def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
             rowspan, colspan = spans.get((r, c), (1, 1))
             cells.append((r - top_row, c - 1, rowspan, colspan, "" if value is None else str(value)))
     return sorted(cells)
+
+
+def xlsx_row_starts(path, top_row: int) -> list[int]:
+    """The worksheet row (1-based) each grid row starts on: a grid row too tall for one worksheet
+    row spans several, merged, and only its first holds the start of a cell."""
+    return sorted({r + top_row for r, *_ in xlsx_grid_physical(path, top_row)})
 
 
 def pdf_text(path, footer_name: str | None = None) -> str:

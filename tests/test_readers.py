@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from readback import xlsx_row_starts
+
 from formgen.layout import Layouts
 from formgen.readers import form_kind, read
 
@@ -21,7 +23,10 @@ def test_xlsx_reads_back_the_same_grid_below_its_headings_with_amounts_exact(fid
         sheet = Layouts().sheet(form.loaded.project)
         [found] = read(form.stem.with_suffix(".xlsx"))
         top = len(sheet.headings)
-        cells = {(c.row - top, c.col): c for c in found.sheet.cells if c.row >= top}
+        starts = [row - 1 for row in xlsx_row_starts(form.stem.with_suffix(".xlsx"), top + 1)]  # 0-based
+        cells = {(starts.index(c.row), c.col): c for c in found.sheet.cells if c.row in starts}
+        for c in cells.values():  # rowspans in grid rows: a tall grid row spans several worksheet rows
+            c.rowspan = sum(1 for s in starts if c.row <= s < c.row + c.rowspan)
         for cell in sheet.cells:
             back = cells[cell.row, cell.col]
             assert (back.rowspan, back.colspan) == (cell.rowspan, cell.colspan), (form.name, cell.text)

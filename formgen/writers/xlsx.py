@@ -6,6 +6,7 @@ sheet, 项目资金, 表单), then one sheet a form.
 
 from __future__ import annotations
 
+import math
 import re
 from copy import copy
 
@@ -20,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
 from .measure import row_heights_pt
 
+MAX_ROW_PT = 400  # Excel's limit is 409 pt a row
 MONEY_FORMAT = "#,##0.00"
 WHOLE_MONEY_FORMAT = "#,##0"  # a unit printing whole 元 (金额小数位: 0)
 _THIN = Side(style="thin", color="000000")
@@ -116,13 +118,15 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
         ws.row_dimensions[row].height = heading.size_pt * 2
 
     top = len(sheet.headings) + 1
+    first_row, heights = _physical_rows(sheet, top)
     styles = _grid_styles(ws, float(sheet.font_size_pt))
     for item in sheet.cells:
-        row, col = top + item.row, 1 + item.col
-        if item.rowspan > 1 or item.colspan > 1:
-            _merge(ws, row, col, row + item.rowspan - 1, col + item.colspan - 1)
+        row, col = first_row[item.row], 1 + item.col
+        bottom = first_row[item.row + item.rowspan] - 1
+        if bottom > row or item.colspan > 1:
+            _merge(ws, row, col, bottom, col + item.colspan - 1)
         # Every slot of a merged range gets the border, or its edges print blank.
-        for r in range(row, row + item.rowspan):
+        for r in range(row, bottom + 1):
             for c in range(col, col + item.colspan):
                 slot = ws._cells.get((r, c)) or ws.cell(row=r, column=c)
                 slot._style = copy(styles[item.align, _number_format(item)])
@@ -135,9 +139,25 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
                 target._style = copy(target._style)
                 target._style.quotePrefix = 1
 
-    for index, height in enumerate(row_heights_pt(sheet)):
-        ws.row_dimensions[top + index].height = height
-    _print_setup(ws, sheet, top)
+    for row, height in heights.items():
+        ws.row_dimensions[row].height = height
+    _print_setup(ws, sheet, first_row)
+
+
+def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]:
+    """The worksheet row each grid row starts on (and, last, the row after the grid), and each
+    worksheet row's height. Excel and WPS hold a row at most 409 pt tall and cut the rest when
+    printing: a grid row that needs more is spread over several worksheet rows, its cells merged
+    across them."""
+    first_row, heights, row = [], {}, top
+    for height in row_heights_pt(sheet):
+        first_row.append(row)
+        parts = math.ceil(height / MAX_ROW_PT)
+        for _ in range(parts):
+            heights[row] = math.ceil(height / parts)
+            row += 1
+    first_row.append(row)
+    return first_row, heights
 
 
 def _grid_styles(ws: Worksheet, size: float) -> dict:
@@ -198,10 +218,10 @@ def _page_setup(ws: Worksheet, orientation: str) -> None:
     ws.page_margins.footer = inches / 2
 
 
-def _print_setup(ws: Worksheet, sheet: Sheet, top: int) -> None:
+def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int]) -> None:
     _page_setup(ws, sheet.orientation)
     ws.oddFooter.center.text = sheet.footer("&P", "&N")  # Excel's page fields
     ws.oddFooter.center.size = 9
     if sheet.repeat_rows:
-        ws.print_title_rows = f"{top + min(sheet.repeat_rows)}:{top + max(sheet.repeat_rows)}"
+        ws.print_title_rows = f"{first_row[min(sheet.repeat_rows)]}:{first_row[max(sheet.repeat_rows) + 1] - 1}"
     ws.sheet_view.showGridLines = False
