@@ -21,8 +21,15 @@ def docx_grid(path) -> list[tuple[int, int, int, int, str]]:
     cells: list[list] = []
     open_cells: dict[int, list] = {}  # column → the cell a w:vMerge continuation extends
     row = 0
+    header_seen = False
     for table in body.iter(qn("w:tbl")):
-        for tr in table.findall(qn("w:tr")):
+        trs = table.findall(qn("w:tr"))
+        headers = [tr for tr in trs if tr.find(qn("w:trPr")) is not None
+                   and tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None]
+        if header_seen:  # a page's table opens with the header again: the same rows, printed twice
+            trs = [tr for tr in trs if tr not in headers]
+        header_seen = header_seen or bool(headers)
+        for tr in trs:
             col = 0
             for tc in tr.findall(qn("w:tc")):
                 properties = tc.find(qn("w:tcPr"))
@@ -185,3 +192,11 @@ def cell_lines(sheet) -> list[tuple[str, list[str]]]:
             if type(box).__name__ == "TableCellBox":
                 cells.append((box.element_tag, [line for line in lines(box) if line.strip()]))
     return cells
+
+
+def printed_sheet(project):
+    """A project's Sheet as its files print it: laid out, then cut into the planned pages."""
+    from formgen import writers
+    from formgen.layout import Layouts
+
+    return writers.paginate(Layouts().sheet(project), ())

@@ -6,14 +6,14 @@ import re
 import openpyxl
 import pytest
 from pypdf import PdfReader
-from readback import docx_grid, docx_headings, pdf_fonts, pdf_page_images, pdf_text, xlsx_grid, xlsx_row_starts
+from readback import (docx_grid, docx_headings, pdf_fonts, pdf_page_images, pdf_text, printed_sheet, xlsx_grid,
+                      xlsx_row_starts)
 
-from formgen.layout import Layouts
 from formgen.writers.xlsx import MONEY_FORMAT, WHOLE_MONEY_FORMAT
 
 
 def jobs(report):
-    return [(job, Layouts().sheet(job.loaded.project)) for job in report.done]
+    return [(job, printed_sheet(job.loaded.project)) for job in report.done]
 
 
 def job_named(report, name, form="申报表"):

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from formgen.layout import Layouts
+from readback import printed_sheet
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -36,7 +36,7 @@ def test_libreoffice_converts_every_docx_and_xlsx_with_all_their_text(fidelity_b
          "--outdir", str(tmp_path / "pdf"), *sorted(str(p) for p in tmp_path.glob("*.*x"))],
         capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
-    sheets = {form.stem: Layouts().sheet(form.loaded.project) for form in fidelity_build.done}
+    sheets = {form.stem: printed_sheet(form.loaded.project) for form in fidelity_build.done}
     for index, source in enumerate(sources):
         pdf = tmp_path / "pdf" / f"{index}.pdf"
         assert pdf.is_file(), (source.name, completed.stdout, completed.stderr)
@@ -49,3 +49,11 @@ def test_libreoffice_converts_every_docx_and_xlsx_with_all_their_text(fidelity_b
             for cell in sheet.cells:
                 for para in cell.paragraphs:
                     assert comparable(para) in text, (source.name, para)
+        if sheet is not None:  # pages open where the PDF opens them, each with the labels of its rows
+            pages = [comparable(page.extract_text()) for page in PdfReader(pdf).pages]
+            ours = [comparable(page.extract_text()) for page in PdfReader(source.with_suffix(".pdf")).pages]
+            assert len(pages) == len(ours), (source.name, len(pages), len(ours))
+            for start in sheet.page_starts:
+                opening = [comparable(c.text) for c in sheet.cells if c.row == start and c.text]
+                page = next(k for k in range(1, len(ours)) if all(text in ours[k] for text in opening))
+                assert all(text in pages[page] for text in opening), (source.name, page, opening)

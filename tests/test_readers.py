@@ -2,15 +2,14 @@
 
 from decimal import Decimal
 
-from readback import xlsx_row_starts
+from readback import printed_sheet, xlsx_row_starts
 
-from formgen.layout import Layouts
 from formgen.readers import form_kind, read
 
 
 def test_docx_reads_back_into_the_written_sheet(fidelity_build):
     for form in fidelity_build.done:
-        sheet = Layouts().sheet(form.loaded.project)
+        sheet = printed_sheet(form.loaded.project)
         [found] = read(form.stem.with_suffix(".docx"))
         assert found.sheet.grid() == sheet.grid(), form.name
         assert [h.text for h in found.sheet.headings] == [h.text for h in sheet.headings]
@@ -20,7 +19,7 @@ def test_docx_reads_back_into_the_written_sheet(fidelity_build):
 
 def test_xlsx_reads_back_the_same_grid_below_its_headings_with_amounts_exact(fidelity_build):
     for form in fidelity_build.done:
-        sheet = Layouts().sheet(form.loaded.project)
+        sheet = printed_sheet(form.loaded.project)
         [found] = read(form.stem.with_suffix(".xlsx"))
         top = len(sheet.headings)
         starts = [row - 1 for row in xlsx_row_starts(form.stem.with_suffix(".xlsx"), top + 1)]  # 0-based

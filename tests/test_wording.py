@@ -3,7 +3,7 @@
 import openpyxl
 from click.testing import CliRunner
 from projects import DECLARATION
-from readback import docx_grid, pdf_text, xlsx_grid
+from readback import docx_grid, pdf_text, printed_sheet, xlsx_grid
 
 from formgen.cli import main
 from formgen.commands.importing import import_files
@@ -32,7 +32,7 @@ def build(workspace, settings: str, project: str = DECLARATION):
 def test_a_units_wording_and_date_style_reach_all_three_formats(workspace):
     stem = build(workspace, TAOPU)
     [form] = check([workspace.root / "ws"]).done
-    sheet = Layouts().sheet(form.loaded.project)
+    sheet = printed_sheet(form.loaded.project)
     texts = {cell.text for cell in sheet.cells}
     assert {"项目总体目标 (2023年-2023年)", "年度总目标", "年度（/项目）指标值", "2023-1-1", "2023-12-31"} <= texts
     assert not {"项目总目标 (2023年-2023年)", "年度总体目标", "2023-01-01"} & texts

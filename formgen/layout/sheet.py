@@ -10,7 +10,7 @@ into the same shape. A :class:`Compilation` is a unit's 汇总表: a title and i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,6 +72,7 @@ class Sheet:
     font_size_pt: Decimal = Decimal("10.5")
     stylesheet: str = field(default="", repr=False)  # the CSS a PDF is printed with (form.css)
     keep_rows: tuple[int, ...] = ()  # rows never last on a page: a section's header, the rows before 总分
+    page_starts: tuple[int, ...] = ()  # rows that open a new page, once the pages are planned
     author: str = ""  # the unit the form is from: document properties
 
     @property
@@ -88,6 +89,16 @@ class Sheet:
     def grid(self) -> list[tuple[int, int, int, int, str]]:
         """(row, col, rowspan, colspan, text) of every cell, in reading order: what tests compare."""
         return sorted((c.row, c.col, c.rowspan, c.colspan, c.text) for c in self.cells)
+
+    def split_at(self, starts) -> "Sheet":
+        """This sheet paginated: each merged cell that a page start cuts becomes one cell a page,
+        each with the text (a 一级/二级 label, 绩效指标), so that every page reads on its own."""
+        starts = tuple(sorted(set(starts)))
+        cells = []
+        for cell in self.cells:
+            edges = [cell.row, *(s for s in starts if cell.row < s < cell.row + cell.rowspan), cell.row + cell.rowspan]
+            cells += [replace(cell, row=top, rowspan=bottom - top) for top, bottom in zip(edges, edges[1:])]
+        return replace(self, cells=cells, page_starts=starts)
 
     def footer(self, page: str, pages: str) -> str:
         """The running footer of every page: the form's name, and 第 N 页 共 M 页 with the page

@@ -19,28 +19,37 @@ def read(path: Path):
     body = docx.Document(path).element.body
     found: list[ReadSheet] = []
     current: Sheet | None = None
+    header_seen = False  # the current form's header rows were read: later copies are skipped
     for element in body.iterchildren():
         if element.tag == qn("w:p"):
             text = "".join(t.text or "" for t in element.iter(qn("w:t"))).strip()
             if not text:
                 continue
             if current is None or current.cells:  # a form's first line, or a line after its grid
-                current = Sheet(f"#{len(found) + 1}", [], [], [], 0)
+                current, header_seen = Sheet(f"#{len(found) + 1}", [], [], [], 0), False
                 source = f"{path.name}#{len(found) + 1}"
                 found.append(ReadSheet(current, source,
                                        lambda rc, source=source: f"{source} 表格第 {rc[0] + 1} 行第 {rc[1] + 1} 列"))
             current.headings.append(Heading(text, "note"))
         elif element.tag == qn("w:tbl") and current is not None:
-            _read_table(element, current, qn)
+            header_seen = _read_table(element, current, qn, header_seen) or header_seen
             if current.row_count > MAX_ROWS:
                 raise too_many_rows(path, current.name, current.row_count)
     return found
 
 
-def _read_table(table, sheet: Sheet, qn) -> None:
-    """Append a table's rows to the sheet's grid; ``vMerge`` continuations extend the cell above."""
+def _read_table(table, sheet: Sheet, qn, skip_headers: bool) -> bool:
+    """Append a table's rows to the sheet's grid; ``vMerge`` continuations extend the cell above.
+    With ``skip_headers``, header rows are left out: a form's next page repeats the header the
+    sheet already has. Returns whether the table had header rows."""
     open_cells: dict[int, Cell] = {}
+    had_headers = False
     for tr in table.findall(qn("w:tr")):
+        properties = tr.find(qn("w:trPr"))
+        if properties is not None and properties.find(qn("w:tblHeader")) is not None:
+            had_headers = True
+            if skip_headers:
+                continue
         col = 0
         for tc in tr.findall(qn("w:tc")):
             properties = tc.find(qn("w:tcPr"))
@@ -57,3 +66,4 @@ def _read_table(table, sheet: Sheet, qn) -> None:
                 open_cells[col] = cell
             col += span
         sheet.row_count += 1
+    return had_headers

@@ -79,7 +79,7 @@ def layouts(templates: tuple[str, ...]) -> Layouts:
 def render_form(task: FormTask) -> Written | Failed:
     """Lay one project out and write it in every format asked for."""
     try:
-        sheet = layouts(task.templates).sheet(task.project)
+        sheet = writers.paginate(layouts(task.templates).sheet(task.project), task.formats)
         files = []
         for fmt in task.formats:
             target = Path(f"{task.stem}.{fmt}")
@@ -119,7 +119,7 @@ def _member(source: MemberSource, with_sheet: bool) -> Member:
     loaded = load_file(source.file, source.settings)[source.index]
     if isinstance(loaded, ProjectError):  # edited since the build began
         raise loaded
-    sheet = layouts(source.templates).sheet(loaded.project)
+    sheet = writers.paginate(layouts(source.templates).sheet(loaded.project), ())
     return Member(source.name, source.kind, loaded.project.headline_amount, sheet, Path(source.pdf))
 
 

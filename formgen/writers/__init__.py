@@ -55,6 +55,14 @@ def preload(formats=FORMATS) -> None:
             writer(fmt).preload()
 
 
+def paginate(sheet, formats=FORMATS):
+    """The sheet cut into the pages every format prints (see ``pdf.paginate``), or as it is where
+    this machine cannot lay a PDF out (no page plan then: each office suite breaks pages itself)."""
+    if unavailable("pdf"):
+        return sheet
+    return writer("pdf").paginate(sheet, keep_layout="pdf" in formats)
+
+
 def parse_formats(value: object) -> tuple[str, ...] | None:
     """``docx,pdf`` or ``[docx, pdf]`` (full-width commas too) as formats; None if any is unknown."""
     items = value if isinstance(value, list) else str(value or "").replace("，", ",").split(",")

@@ -105,17 +105,22 @@ def _append_title(document, lines: list[str]) -> None:
 
 
 def _append_sheet(document, sheet: Sheet) -> None:
-    """Append one form: its headings, then its grid as one or two tables."""
+    """Append one form: its headings, then its grid as tables: the rows above the repeating header,
+    then one table a planned page (``sheet.page_starts``), each opening on a new page with the
+    header rows again. Word and LibreOffice ignore a page break asked for inside a table, so the
+    planned pages are tables of their own."""
     body = document.element.body
     anchor = body.find(qn("w:sectPr"))
     for heading in sheet.headings:
         anchor.addprevious(_paragraph(heading.text, heading.align, heading.size_pt, heading.bold, after_pt=6))
-    split = min(sheet.repeat_rows) if sheet.repeat_rows else 0
-    parts = [(0, split), (split, sheet.row_count)] if split else [(0, sheet.row_count)]
-    for index, (first, end) in enumerate(parts):
+    header = min(sheet.repeat_rows) if sheet.repeat_rows else None
+    edges = sorted({0, sheet.row_count, *sheet.page_starts, *([header] if header else [])})
+    for index, (first, end) in enumerate(zip(edges, edges[1:])):
+        new_page = first in sheet.page_starts
         if index:
-            anchor.addprevious(_joint())
-        anchor.addprevious(_table(sheet, first, end))
+            anchor.addprevious(_joint(new_page))
+        copies = sheet.repeat_rows if new_page and header is not None and first > header else ()
+        anchor.addprevious(_table(sheet, first, end, copies))
 
 
 def _set_fonts(document, size_pt: float) -> None:
@@ -145,7 +150,8 @@ def _set_page(section, orientation: str) -> None:
     section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
 
 
-def _table(sheet: Sheet, first: int, end: int):
+def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = ()):
+    """The rows ``first`` to ``end`` as a table, after copies of the ``header_copies`` rows."""
     widths = [round(mm * TWIPS_PER_MM) for mm in sheet.column_widths_mm()]
     table = _element("w:tbl")
     properties = _child(table, "w:tblPr")
@@ -164,7 +170,8 @@ def _table(sheet: Sheet, first: int, end: int):
 
     owner = sheet.slot_owners()
     splittable = splittable_rows(sheet)
-    for row in range(first, end):
+    rows = [(row, True) for row in header_copies] + [(row, False) for row in range(first, end)]
+    for row, copy in rows:
         tr = _child(table, "w:tr")
         row_properties = _child(tr, "w:trPr")
         if row not in splittable:  # a very tall row must split, or Word clips its text
@@ -174,26 +181,33 @@ def _table(sheet: Sheet, first: int, end: int):
         col = 0
         while col < sheet.column_count:
             cell = owner[row, col]
-            starts_here = cell.row == row or row == first  # a cell crossing the split restarts
             width = sum(widths[cell.col : cell.col + cell.colspan])
-            tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row,
-                            keep_with_next=row in sheet.keep_rows))
+            if copy:  # the header again: its own cells, and blank ones where a merge runs on below it
+                inside = cell.row + cell.rowspan - 1 <= max(sheet.repeat_rows)
+                tr.append(_cell(cell, width, True, False, keep_with_next=True, with_text=inside))
+            else:
+                starts_here = cell.row == row or row == first  # a cell crossing the split restarts
+                tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row,
+                                keep_with_next=row in sheet.keep_rows))
             col = cell.col + cell.colspan
     return table
 
 
-def _joint():
+def _joint(new_page: bool = False):
     """A one-twip paragraph between two tables: keeps them two tables (so the second can
-    repeat its header) while they print as one grid."""
+    repeat its header) while they print as one grid; ``new_page`` starts the next on a new page."""
     p = _element("w:p")
     properties = _child(p, "w:pPr")
+    if new_page:
+        _child(properties, "w:pageBreakBefore")
     _child(properties, "w:spacing", {"w:before": "0", "w:after": "0", "w:line": "20", "w:lineRule": "exact"})
     run_properties = _child(properties, "w:rPr")
     _child(run_properties, "w:sz", {"w:val": "2"})
     return p
 
 
-def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_next: bool = False):
+def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_next: bool = False,
+          with_text: bool = True):
     tc = _element("w:tc")
     properties = _child(tc, "w:tcPr")
     _child(properties, "w:tcW", {"w:w": str(width), "w:type": "dxa"})
@@ -204,7 +218,7 @@ def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_
     elif continues:
         _child(properties, "w:vMerge", {"w:val": "restart"})
     _child(properties, "w:vAlign", {"w:val": "center"})
-    texts = cell.paragraphs if starts_here and cell.paragraphs else [""]
+    texts = cell.paragraphs if starts_here and with_text and cell.paragraphs else [""]
     for text in texts:
         tc.append(_paragraph(text, cell.align, keep_with_next=keep_with_next))
     return tc

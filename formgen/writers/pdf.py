@@ -64,21 +64,34 @@ class _Group:
     rows: list[list[_Segment]]
 
 
-def write(sheet: Sheet, path) -> None:
-    """Print one form into a PDF.
-
-    A merged 一级/二级 cell that a page break cuts would show its label on the first
-    page only. So a form that runs over pages is laid out again with such cells cut
-    at the page breaks, each piece labelled; if that moves a break (a label needing
-    more room than its rows), the first layout is kept rather than a wrong cut.
-    """
+def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
+    """The page plan every format follows: lay the form out once, as its PDF, and cut it into pages
+    there (``Sheet.split_at``): a merged 一级/二级 cell that a page break cuts gets its label again on
+    the next page. Only clean starts count: a very tall row running over a break is not one."""
     document = _render(render_html(sheet))
-    cuts = _cuts_needed(sheet, _page_starts(document))
-    if cuts:
-        relaid = _render(render_html(sheet, cuts=cuts))
-        if cuts <= _page_starts(relaid):
-            document = relaid
+    pages = _rows_per_page(document)
+    starts = [min(rows) for before, rows in zip(pages, pages[1:]) if rows and min(rows) not in before]
+    paginated = sheet.split_at(starts)
+    if keep_layout and paginated.cells == sheet.cells:  # nothing was cut: this layout is the PDF's
+        _laid_out[id(paginated)] = document
+    return paginated
+
+
+# The layout of a sheet that paginate() did not change, for write(): one layout a form, not two.
+_laid_out: dict[int, object] = {}
+
+
+def write(sheet: Sheet, path) -> None:
+    """Print one form into a PDF, following its page plan (see ``paginate``). Where the labels
+    repeated on a new page move a break (a label needing more room than its rows), the PDF keeps
+    that layout and counts a fallback (``fallbacks``)."""
+    document = _laid_out.pop(id(sheet), None) or _render(render_html(sheet))
+    if sheet.page_starts and not set(sheet.page_starts) <= _page_starts(document):
+        fallbacks.append(sheet.name)
     document.write_pdf(path)
+
+
+fallbacks: list[str] = []  # forms whose PDF did not start its pages where planned (benchmarks print it)
 
 
 def write_compilation(compilation: Compilation, path) -> None:
@@ -111,31 +124,25 @@ def _render(html: str):
     return _weasyprint().HTML(string=html).render(font_config=_font_config())
 
 
+def _rows_per_page(document) -> list[set[int]]:
+    """The grid rows on each page (rows carry ``data-row``; the repeated header is left out)."""
+    return [{int(box.element.get("data-row")) for box in page._page_box.descendants()  # noqa: SLF001
+             if box.element_tag == "tr" and box.element is not None and box.element.get("data-row")
+             and "repeat" not in (box.element.get("class") or "")} for page in document.pages]
+
+
 def _page_starts(document) -> set[int]:
-    """The grid rows that open a page, after the first page (rows carry ``data-row``)."""
-    starts = set()
-    for page in document.pages[1:]:
-        rows = [int(box.element.get("data-row")) for box in page._page_box.descendants()  # noqa: SLF001
-                if box.element_tag == "tr" and box.element is not None and box.element.get("data-row")
-                and "repeat" not in (box.element.get("class") or "")]
-        if rows:
-            starts.add(min(rows))
-    return starts
+    """The grid rows that open a page, after the first page."""
+    return {min(rows) for rows in _rows_per_page(document)[1:] if rows}
 
 
-def _cuts_needed(sheet: Sheet, starts: set[int]) -> set[int]:
-    """The page starts that fall inside a merged cell."""
-    return {row for row in starts if any(c.row < row < c.row + c.rowspan for c in sheet.cells)}
-
-
-def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[str] | None = None,
-                cuts: set[int] = frozenset()) -> str:
+def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[str] | None = None) -> str:
     """The page WeasyPrint prints: a sheet printed with its own stylesheet and footer, or a
     title page (its lines)."""
     css = sheet.stylesheet if css is None else css
     footer = _footer_css(sheet) if sheet else ""
     return _ENVIRONMENT.get_template("print.html").render(
-        sheet=sheet, parts=_parts(sheet, cuts) if sheet else [], css=_font_faces() + css + _PRINT_CSS + footer,
+        sheet=sheet, parts=_parts(sheet) if sheet else [], css=_font_faces() + css + _PRINT_CSS + footer,
         splittable=splittable_rows(sheet) if sheet else set(),
         title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
 
@@ -156,9 +163,9 @@ def _font_faces() -> str:
     return font_face_css()
 
 
-def _parts(sheet: Sheet, cuts: set[int] = frozenset()) -> list[list[_Group]]:
+def _parts(sheet: Sheet) -> list[list[_Group]]:
     """Tables of row groups: (lead tbody), then thead of the repeating rows, then tbody;
-    merged cells are also cut at ``cuts`` (page breaks), every piece with its text."""
+    merged cells crossing a cut become segments, the text in the largest."""
     n = sheet.row_count
     if not sheet.repeat_rows:
         tables = [[("tbody", 0, n)]]
@@ -167,24 +174,22 @@ def _parts(sheet: Sheet, cuts: set[int] = frozenset()) -> list[list[_Group]]:
         tail = [("thead", first, end)] + ([("tbody", end, n)] if end < n else [])
         tables = ([[("tbody", 0, first)]] if first else []) + [tail]
     largest = {id(c): _largest_segment(c, tables) for c in sheet.cells}
-    return [[_group(sheet, tag, a, b, largest, cuts) for tag, a, b in table] for table in tables]
+    return [[_group(sheet, tag, a, b, largest) for tag, a, b in table] for table in tables]
 
 
-def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict, cuts: set[int]) -> _Group:
+def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
     rows: list[list[_Segment]] = [[] for _ in range(a, b)]
     for cell in sorted(sheet.cells, key=lambda c: (c.row, c.col)):
         top, bottom = max(cell.row, a), min(cell.row + cell.rowspan, b)
         if top >= bottom:
             continue
-        edges = [top, *sorted(row for row in cuts if top < row < bottom), bottom]
-        for start, end in zip(edges, edges[1:]):
-            classes = [name for name in (_ALIGN_CLASS[cell.align],) if name]
-            if start == top and cell.row < a:
-                classes.append("open-top")
-            if end == bottom and cell.row + cell.rowspan > b:
-                classes.append("open-bottom")
-            with_text = len(edges) > 2 or largest[id(cell)] == (a, top)
-            rows[start - a].append(_Segment(cell, "th" if cell.is_label else "td", end - start, classes, with_text))
+        classes = [name for name in (_ALIGN_CLASS[cell.align],) if name]
+        if cell.row < a:
+            classes.append("open-top")
+        if cell.row + cell.rowspan > b:
+            classes.append("open-bottom")
+        with_text = largest[id(cell)] == (a, top)
+        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text))
     return _Group(tag, a, rows)
 
 

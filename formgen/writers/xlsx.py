@@ -16,6 +16,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.merge import MergedCellRange
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
@@ -224,4 +225,6 @@ def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int]) -> None:
     ws.oddFooter.center.size = 9
     if sheet.repeat_rows:
         ws.print_title_rows = f"{first_row[min(sheet.repeat_rows)]}:{first_row[max(sheet.repeat_rows) + 1] - 1}"
+    for start in sheet.page_starts:  # the planned pages: a break after the row before each start
+        ws.row_breaks.append(Break(id=first_row[start] - 1))
     ws.sheet_view.showGridLines = False
