@@ -31,3 +31,22 @@ def test_layout_matches_its_golden_text(name):
     if os.environ.get("FORMGEN_UPDATE_GOLDEN"):
         golden.write_text(written, encoding="utf-8")
     assert written == golden.read_text(encoding="utf-8")
+
+
+def test_a_printed_page_is_the_same_image_as_before(tmp_path):
+    """The PDF path leans on WeasyPrint's layout boxes (the page plan): an upgrade of WeasyPrint or
+    pydyf that changes what is printed fails here, page image against page image."""
+    import hashlib
+
+    from readback import pdf_page_images
+
+    from formgen.writers import pdf, paginate
+
+    file = SAMPLES / PICKS["申报表-课题研究"]
+    [loaded] = load_file(file, read_settings(file.parent, SAMPLES))
+    pdf.write(paginate(Layouts().sheet(loaded.project)), tmp_path / "form.pdf")
+    [page] = pdf_page_images(tmp_path / "form.pdf", tmp_path / "pages", dpi=40)
+    golden = GOLDEN / "申报表-课题研究-page1.png"
+    if os.environ.get("FORMGEN_UPDATE_GOLDEN"):
+        golden.write_bytes(page.read_bytes())
+    assert hashlib.sha256(page.read_bytes()).hexdigest() == hashlib.sha256(golden.read_bytes()).hexdigest()
