@@ -29,7 +29,7 @@ from ..load import load_file
 from .. import writers
 from .compilation import plan_compilations, record_compilation
 from .lock import LOCK_FILE, output_lock
-from .names import MAX_STEM_CHARACTERS, form_file_stem
+from .names import CACHE_FOLDER, MAX_STEM_CHARACTERS, form_file_stem
 from .sources import Source, discover
 from .state import BuildRecord, Form
 from .tasks import Failed, FormTask, Workers, render_form
@@ -154,30 +154,27 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     missing = _unavailable_formats(formats, sources, output, report) if pending else set()
     compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
-                                               _writable(formats or form.source.settings.formats, missing)))
+                                               _writable(formats or form.source.settings.formats, missing),
+                                               str(output / CACHE_FOLDER)))
                   for form in pending]
     if missing:  # their last outputs in those formats are kept, and the next build makes them
         record.failing |= {str(form.source.file) for form in pending}
-    first, later = [], []  # a 汇总表 made of the forms' printed files is written after them
-    for task in compilations:
-        (later if set(task[0][1]) <= writers.COMPILED_FROM_PRINTED_FORMS else first).append(task)
     try:
         total = len(form_tasks) + len(compilations)
         with Workers(jobs, total, formats or writers.FORMATS) as workers:
-            done = 0
-            for key, outcome in workers.run(form_tasks + first):
+            done, unwritten = 0, set()
+            for form, outcome in workers.run(form_tasks):
                 done += 1
-                ok = not isinstance(outcome, Failed)
-                if isinstance(key, Form):
-                    _record_form(key, outcome, report, record)
-                    on_progress(done, total, f"{key.stem.parent.name}/{key.name}", ok)
-                else:
-                    record_compilation(key[0], outcome, record, report.compilations, report.failed)
-                    on_progress(done, total, f"{key[0].folder.name}/汇总表 {key[0].title}", ok)
-            for key, outcome in workers.run(_without_failed_members(later, record, report)):
+                _record_form(form, outcome, report, record)
+                if isinstance(outcome, Failed):
+                    unwritten.add(str(form.source.file))
+                on_progress(done, total, f"{form.stem.parent.name}/{form.name}", not isinstance(outcome, Failed))
+            # Then the 汇总表: its PDF is made of the forms' PDFs, its DOCX and XLSX follow their page plans.
+            for (plan, group), outcome in workers.run(_without_failed_members(compilations, unwritten, record, report)):
                 done += 1
-                record_compilation(key[0], outcome, record, report.compilations, report.failed)
-                on_progress(done, total, f"{key[0].folder.name}/汇总表 {key[0].title}.pdf", not isinstance(outcome, Failed))
+                record_compilation(plan, outcome, record, report.compilations, report.failed)
+                kind = "PDF" if set(group) <= writers.COMPILED_FROM_PRINTED_FORMS else "DOCX/XLSX"
+                on_progress(done, total, f"{plan.folder.name}/汇总表 {plan.title}（{kind}）", not isinstance(outcome, Failed))
     finally:
         try:
             report.removed = record.save(report.done, report.written)
@@ -187,14 +184,14 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     return report
 
 
-def _without_failed_members(tasks: list, record: BuildRecord, report: Report) -> list:
-    """The 汇总表 made of printed forms whose forms were all written by this build: one that would
-    merge an old copy of a form that failed now is not written (the next build repairs it)."""
+def _without_failed_members(tasks: list, unwritten: set[str], record: BuildRecord, report: Report) -> list:
+    """The 汇总表 tasks whose forms were all written by this build: one that would hold an old copy
+    of a form that failed now is not written (the next build repairs it)."""
     kept = []
     for task in tasks:
         plan, compilation = task[0][0], task[2]
-        if any(str(member.file) in record.failing for member in compilation.members):
-            record_compilation(plan, Failed(f"汇总表 {plan.stem.name}.pdf 未更新：其中有表单未能生成，改正后会重新生成"),
+        if any(str(member.file) in unwritten for member in compilation.members):
+            record_compilation(plan, Failed(f"汇总表 {plan.stem.name} 未更新：其中有表单未能生成，改正后会重新生成"),
                                record, report.compilations, report.failed)
         else:
             kept.append(task)
