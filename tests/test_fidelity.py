@@ -204,10 +204,7 @@ def test_no_pdf_page_ends_on_a_section_header_or_leaves_the_last_rows_alone(fide
     from formgen.writers import pdf
 
     for job, sheet in jobs(fidelity_build):
-        document = pdf._render(pdf.render_html(sheet))
-        pages = [{int(box.element.get("data-row")) for box in page._page_box.descendants()  # noqa: SLF001
-                  if box.element_tag == "tr" and box.element is not None and box.element.get("data-row")
-                  and "repeat" not in (box.element.get("class") or "")} for page in document.pages]
+        pages = pdf._rows_per_page(pdf._render(pdf.render_html(sheet)))  # noqa: SLF001
         for this in pages[:-1]:  # a row split over the break counts on both pages, so it is this page's last
             assert max(this) not in sheet.keep_rows, (job.name, max(this))
 

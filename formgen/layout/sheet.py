@@ -100,10 +100,16 @@ class Sheet:
             cells += [replace(cell, row=top, rowspan=bottom - top) for top, bottom in zip(edges, edges[1:])]
         return replace(self, cells=cells, page_starts=starts)
 
+    @property
+    def footer_parts(self) -> tuple[str, str, str]:
+        """The running footer of every page, around its two numbers: the form's name and 第 N 页
+        共 M 页, as (before the page number, between the two, after the page count)."""
+        return f"{self.name}　　第 ", " 页 共 ", " 页"
+
     def footer(self, page: str, pages: str) -> str:
-        """The running footer of every page: the form's name, and 第 N 页 共 M 页 with the page
-        fields of the writer's format."""
-        return f"{self.name}　　第 {page} 页 共 {pages} 页"
+        """The footer with a writer's own page fields in place of the numbers."""
+        before, middle, after = self.footer_parts
+        return f"{before}{page}{middle}{pages}{after}"
 
     def slot_owners(self) -> dict[tuple[int, int], Cell]:
         """The cell covering each (row, col) slot of the grid, merged slots included."""

@@ -155,7 +155,7 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
                                                _writable(formats or form.source.settings.formats, missing),
-                                               str(output / CACHE_FOLDER)))
+                                               str(output / CACHE_FOLDER) if form.source.in_compilation else None))
                   for form in pending]
     if missing:  # their last outputs in those formats are kept, and the next build makes them
         record.failing |= {str(form.source.file) for form in pending}

@@ -59,9 +59,9 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
     this machine cannot write (``missing``) are left out, their last files kept."""
     plans: dict[Path, CompilationPlan] = {}
     for form in forms:
-        settings = form.source.settings
-        if settings.compilation_title is None or not form.source.whole_folder:
+        if not form.source.in_compilation:
             continue
+        settings = form.source.settings
         folder = output / settings.compilation_folder.relative_to(form.source.root)
         plans.setdefault(folder, CompilationPlan(settings.compilation_title, folder, settings, [])).forms.append(form)
     planned = []

@@ -35,6 +35,11 @@ class Source:
     whole_folder: bool = True  # False when the file was named alone: it makes no 汇总表
 
     @property
+    def in_compilation(self) -> bool:
+        """Whether this file's forms go into a 汇总表 in this build."""
+        return isinstance(self.settings, Settings) and self.settings.compilation_title is not None and self.whole_folder
+
+    @property
     def templates(self) -> tuple[Path, ...]:
         """The ``templates/`` folders that apply to this file, nearest first: like formgen.yaml,
         a unit folder's own templates override the workspace's."""

@@ -44,7 +44,7 @@ class FormTask:
     templates: tuple[str, ...]  # the templates folders that apply, nearest first
     stem: str
     formats: tuple[str, ...]
-    cache: str  # where page plans are kept for the 汇总表
+    cache: str | None  # where its page plan is kept for its 汇总表; None when it is in none
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ def render_form(task: FormTask) -> Written | Failed:
     """Lay one project out and write it in every format asked for."""
     try:
         sheet = writers.paginate(layouts(task.templates).sheet(task.project), task.formats)
-        _remember_pages(sheet, Path(task.cache))
+        if task.cache is not None:
+            _remember_pages(sheet, Path(task.cache))
         files = []
         for fmt in task.formats:
             target = Path(f"{task.stem}.{fmt}")

@@ -70,9 +70,8 @@ def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
         paragraph.remove(child)
     properties = _child(paragraph, "w:pPr")
     _child(properties, "w:jc", {"w:val": "center"})
-    marker = "\x00"
-    name, middle, end = sheet.footer(marker, marker).split(marker)
-    for text, field in ((name, "PAGE"), (middle, pages_field), (end, None)):
+    before, middle, after = sheet.footer_parts
+    for text, field in ((before, "PAGE"), (middle, pages_field), (after, None)):
         _footer_run(paragraph, text)
         if field:
             simple = _child(paragraph, "w:fldSimple", {"w:instr": f" {field} "})

@@ -150,8 +150,7 @@ def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[s
 def _footer_css(sheet: Sheet) -> str:
     """The running footer in the bottom margin of every page (CSS generated content)."""
     # The layout's words around the page numbers, each number a CSS counter in its place.
-    name, middle, end = sheet.footer("\x00", "\x01").replace("\x01", "\x00").split("\x00")
-    quoted = [json.dumps(part, ensure_ascii=False) for part in (name, middle, end)]
+    quoted = [json.dumps(part, ensure_ascii=False) for part in sheet.footer_parts]
     return ("@page { @bottom-center { content: %s counter(page) %s counter(pages) %s; font-size: 9pt;"
             " font-family: \"formgen Song\", \"Noto Serif CJK SC\", serif; } }\n" % tuple(quoted))
 
