@@ -242,6 +242,54 @@ def schema(output: Path | None, reference: bool) -> None:
         click.echo(f"已写入 {display_path(output)}")
 
 
+@main.command()
+@click.argument("workspace", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="工作区")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+              help="输出目录（与 formgen build 相同）。")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；127.0.0.1 只有本机能打开，0.0.0.0 让局域网都能打开（须 --users）。")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。")
+@click.option("--users", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="用户文件（formgen user add 生成）；不在本机地址上监听时必须给出。")
+def serve(workspace: Path, output: Path, host: str, port: int, users: Path | None) -> None:
+    """在浏览器中编辑、检查、预览和下载 工作区 的表单。
+
+    \b
+    示例：
+      formgen serve 我的单位                         （本机使用，打开 http://127.0.0.1:8000）
+      formgen serve 工作区 --host 0.0.0.0 --users 用户.yaml   （供全单位在局域网使用）
+    """
+    from .serve import run
+
+    _run(lambda: run(workspace, output, host, port, users, click.echo))
+
+
+@main.group()
+def user() -> None:
+    """formgen serve 的用户：添加用户或修改密码。"""
+
+
+@user.command("add")
+@click.argument("users", type=click.Path(dir_okay=False, path_type=Path), metavar="用户文件")
+@click.argument("name", metavar="用户名")
+@click.option("-u", "--unit", "units", multiple=True, metavar="单位目录",
+              help="该用户可查看和编辑的单位目录，可写多次；不写则为全部单位。")
+@click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="密码（不写则提示输入）。")
+def user_add(users: Path, name: str, units: tuple[str, ...], password: str) -> None:
+    """在 用户文件 中添加用户（已有则修改其密码和单位）；密码只保存哈希。
+
+    \b
+    示例：
+      formgen user add 用户.yaml 张三 -u 上海市某某局-2024
+    """
+    from .serve.access import add_user
+
+    if len(password) < 8:
+        raise click.BadParameter("密码至少 8 个字符", param_hint="--password")
+    _run(lambda: add_user(users, name, password, list(units)))
+    click.echo(f"已保存用户 {name}（{'、'.join(units) if units else '全部单位'}）到 {display_path(users)}")
+
+
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 metavar="文件...")

@@ -2,7 +2,8 @@
 # Installs the system packages formgen needs, when they are missing (Debian/Ubuntu).
 #   scripts/setup-system.sh          fonts and libraries to build forms (PDF needs Pango and a CJK Song face)
 #   scripts/setup-system.sh --office also LibreOffice and poppler-utils, with which the tests open our
-#                                    DOCX and XLSX and render PDF pages to images
+#                                    DOCX and XLSX and render PDF pages to images, and Chromium, which
+#                                    the browser tests of formgen serve drive
 set -euo pipefail
 
 # Captured first: `cmd | grep -q` fails under pipefail when grep stops reading early.
@@ -15,6 +16,7 @@ packages=()
 if [ "${1:-}" = "--office" ]; then
   command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)  # the tests look at PDF pages as images
+  [ -x /usr/bin/chromium ] || packages+=(chromium)  # driven by Playwright (tests/test_serve_browser.py)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 

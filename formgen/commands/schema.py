@@ -95,13 +95,13 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         rows.append(f"| {key} | {required} | {written} | {description} |")
         if nested:
             rows += _rows(nested, f"{key}.")
-        leaf = _tree_leaf(field.annotation)
+        leaf = tree_leaf(field.annotation)
         if leaf is not None:  # a 自评表's indicators: what each 三级 holds
             rows += _rows(leaf, f"{key}.一级.二级.三级.")
     return rows
 
 
-def _tree_leaf(annotation) -> type[BaseModel] | None:
+def tree_leaf(annotation) -> type[BaseModel] | None:
     """The model at the bottom of a dict-of-dicts (the 自评表's Evaluation), if any."""
     levels = 0
     while typing.get_origin(annotation) in (dict, typing.Annotated):

@@ -1,0 +1,102 @@
+"""A project file's text as the editor shows it: the CLI's messages and the computed figures.
+
+The checks are the CLI's own (``load``): the browser shows the same messages
+``formgen check`` prints, each with the field path it concerns so that the page can
+put it beside that field. The figures a form computes (合计, 执行率, 预算执行得分,
+总分, 评分等级, the proposed 得分) come from the same model the writers print from;
+they are shown even while a rule fails, as long as every field can be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import Problem, ProjectError
+from ..files import display_path
+from ..load import load_document, read_settings
+from ..load.model import SelfEvaluation
+from ..load.scoring import propose
+from ..load.yamlread import read_documents
+from ..wording import format_amount
+
+
+@dataclass
+class Checked:
+    """What the editor shows about one version of a project file."""
+
+    problems: list[Problem] = field(default_factory=list)
+    computed: dict[str, str] = field(default_factory=dict)  # field path → figure as printed
+    kind: str | None = None
+    name: str | None = None
+    amount: Decimal | None = None
+    projects: int = 0  # how many projects the file holds
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    def as_json(self) -> dict:
+        return {"ok": self.ok, "computed": self.computed, "kind": self.kind, "name": self.name,
+                "problems": [{"level": p.level, "field": p.field, "line": p.line, "message": p.message,
+                              "text": str(p)} for p in self.problems]}
+
+
+def check_text(root: Path, file: Path, text: str) -> Checked:
+    """Check ``text`` as the content of project file ``file`` in workspace ``root``."""
+    checked = Checked()
+    try:
+        settings = read_settings(file.parent, root)
+        documents = read_documents(text, display_path(file))
+    except ProjectError as error:
+        checked.problems = error.problems
+        return checked
+    if not documents:
+        checked.problems = [Problem(display_path(file), None, "", "文件中没有项目")]
+    checked.projects = len(documents)
+    for document in documents:
+        try:
+            loaded = load_document(document, file, settings)
+            checked.problems += loaded.warnings
+            project = loaded.project
+        except ProjectError as error:
+            checked.problems += error.problems
+            try:  # the figures still help while a rule fails, if every field could be read
+                project = load_document(document, file, settings, apply_rules=False).project
+            except ProjectError:
+                continue
+        if checked.kind is None:
+            checked.kind, checked.name, checked.amount = project.form, project.name, project.headline_amount
+            checked.computed = computed_figures(project)
+    return checked
+
+
+def computed_figures(project) -> dict[str, str]:
+    """The figures formgen computes for a form, by the field path they are shown beside."""
+    money = lambda amount: format_amount(amount, 2)  # noqa: E731 - the editor shows cents always
+    if not isinstance(project, SelfEvaluation):
+        funding = project.funding
+        sums = {}
+        if getattr(funding, "fiscal", None) is not None or getattr(funding, "other", None) is not None:
+            sums["项目资金.项目资金总额"] = money((funding.fiscal or 0) + (funding.other or 0))
+        parts = [getattr(funding, name, None) for name in ("annual_appropriation", "carried_over", "annual_other")]
+        if any(part is not None for part in parts):
+            sums["项目资金.年度资金申请总额"] = money(sum((p or 0 for p in parts), Decimal(0)))
+        return sums
+    figures = {}
+    for _, key, line in project.funding.rows():
+        figures[f"项目资金.{key}.执行率"] = f"{line.rate:.2f}%"
+        if key == "年度资金总额":
+            for name, amount in (("年初预算数", line.initial), ("全年预算数", line.annual), ("全年执行数", line.executed)):
+                figures[f"项目资金.年度资金总额.{name}"] = money(amount)
+    figures["预算执行得分"] = f"{project.budget_score:.2f}"
+    figures["分值合计"] = f"{project.total_weight:.2f}"
+    total, grade = project.total_score, project.grade
+    figures["总分"] = "—（有指标未评分）" if total is None else f"{total:.2f}"
+    figures["评分等级"] = grade or "—"
+    for level1, level2, name, item in project.evaluations():
+        proposal = propose(item.target, item.actual, item.weight)
+        if proposal is not None:
+            figures[f"绩效指标.{level1}.{level2}.{name}.建议得分"] = f"{proposal.score.normalize():f}"
+    return figures

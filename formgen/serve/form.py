@@ -1,0 +1,61 @@
+"""The editor's form for a form kind, described from the model the loader validates with.
+
+The browser builds its inputs from this description, so a field added to the model
+appears in the editor with its Chinese label and help text, and the editor can
+never offer a field the checks would refuse.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from pydantic import BaseModel
+
+from ..commands.schema import tree_leaf
+from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
+
+# Texts that are paragraphs, not one line: a text area each.
+LONG_TEXTS = {"项目总目标", "年度总体目标", "预期目标", "实际完成情况", "项目概况", "立项依据", "项目设立的必要性",
+              "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标", "偏差原因分析及改进措施"}
+# Edited in the YAML tab only: a unit's own wording is a mapping of labels, rarely set per project.
+_YAML_ONLY = {"措辞"}
+_PRINTING = {"日期格式", "金额小数位"}  # how the form is printed: after what it says
+
+
+def form_description(kind: str) -> list[dict]:
+    """The fields of ``kind`` in the order of the form, how it is printed last: ``{key, help, type,
+    …}``, where type is text | long | choice | group (with ``fields``) | tree (with ``leaf``: the
+    三级's fields, or None when a 三级 holds only its 指标值)."""
+    fields = _fields(FORM_MODELS[kind])
+    return [f for f in fields if f["key"] not in _PRINTING] + [f for f in fields if f["key"] in _PRINTING]
+
+
+def _fields(model: type[BaseModel]) -> list[dict]:
+    described = []
+    for field in model.model_fields.values():
+        key = field.alias
+        if key in _YAML_ONLY:
+            continue
+        entry = {"key": key, "help": field.description or "", "required": field.is_required(),
+                 "inheritable": key in INHERITABLE_FIELDS}
+        nested = next((t for t in (field.annotation, *typing.get_args(field.annotation))
+                       if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        choices = _literal_choices(field.annotation)
+        if key in ("绩效指标", "绩效目标"):
+            leaf = tree_leaf(field.annotation)
+            entry.update(type="tree", leaf=_fields(leaf) if leaf else None)
+        elif nested is not None:
+            entry.update(type="group", fields=_fields(nested))
+        elif choices:
+            entry.update(type="choice", choices=choices)
+        else:
+            entry["type"] = "long" if key in LONG_TEXTS else "text"
+        described.append(entry)
+    return described
+
+
+def _literal_choices(annotation) -> list[str]:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) is typing.Literal:
+            return [str(c) for c in typing.get_args(candidate)]
+    return []

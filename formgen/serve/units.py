@@ -1,0 +1,129 @@
+"""The workspace as the overview lists it: units, their projects, each with its status.
+
+The files on disk are the truth and are read again at every request, so edits made
+outside the browser (a text editor, ``git pull``, the CLI) show up at once. A
+project is checked again only when its fingerprint changed (its text, the
+``formgen.yaml`` files and templates it inherits: ``workspace.sources``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem, ProjectError
+from ..load import read_settings
+from ..wording import format_amount
+from ..workspace.names import form_file_stem, output_file_stem
+from ..workspace.sources import discover
+from ..writers import FORMATS
+from .checking import Checked, check_text
+from .paths import ROOT_UNIT, relative_name, unit_of
+
+
+@dataclass
+class ProjectEntry:
+    path: str  # workspace-relative, with /
+    file: Path
+    checked: Checked
+    modified: datetime.datetime
+    outputs: dict[str, Path] = field(default_factory=dict)  # format → output file, when written
+    up_to_date: bool = False  # every output written after the last change of the file
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.path)
+
+    @property
+    def status(self) -> str:
+        if not self.checked.ok:
+            return "有错误"
+        if any(p.level == "warning" for p in self.checked.problems):
+            return "有警告"
+        return "正常"
+
+    @property
+    def amount(self) -> str:
+        return format_amount(self.checked.amount) if self.checked.amount is not None else ""
+
+
+@dataclass
+class Unit:
+    name: str  # folder name, or ROOT_UNIT
+    projects: list[ProjectEntry]
+    compilation: str | None = None  # the 汇总表's title
+    compilation_outputs: dict[str, Path] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # its formgen.yaml's
+
+    @property
+    def label(self) -> str:
+        return self.name or "（工作区根目录）"
+
+
+class Workspace:
+    """A workspace folder and the output folder its forms are built into."""
+
+    def __init__(self, root: Path, output: Path):
+        self.root = root.absolute()
+        self.output = output.absolute()
+        self._checked: dict[str, tuple[str, Checked]] = {}  # file → (fingerprint, what the check found)
+
+    def units(self, may_open=lambda unit: True) -> list[Unit]:
+        """The units a user may open, each with its projects, in folder order."""
+        sources, _ = discover([self.root], None)
+        units: dict[str, Unit] = {}
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
+                             and not p.name.startswith(".") and p.name != "templates"):
+            if may_open(folder.name):
+                units[folder.name] = self._unit(folder.name)
+        for source in sources:
+            path = relative_name(self.root, source.file)
+            unit = unit_of(path)
+            if not may_open(unit):
+                continue
+            if unit not in units:
+                units[unit] = self._unit(unit)
+            units[unit].projects.append(self._entry(path, source.file, source.fingerprint))
+        return sorted(units.values(), key=lambda u: (u.name != ROOT_UNIT, u.name))
+
+    def unit(self, name: str) -> Unit:
+        return next((u for u in self.units(lambda unit: unit == name) if u.name == name), self._unit(name))
+
+    def project(self, path: str) -> ProjectEntry | None:
+        unit = self.unit(unit_of(path))
+        return next((p for p in unit.projects if p.path == path), None)
+
+    def _unit(self, name: str) -> Unit:
+        unit = Unit(name, [])
+        folder = self.root / name if name else self.root
+        try:
+            settings = read_settings(folder, self.root)
+        except ProjectError as error:
+            unit.problems = error.problems
+            return unit
+        if settings.compilation_title and settings.compilation_folder is not None:
+            unit.compilation = settings.compilation_title
+            stem = self._output_folder(settings.compilation_folder) / output_file_stem(settings.compilation_title)
+            unit.compilation_outputs = _existing(stem)
+        return unit
+
+    def _entry(self, path: str, file: Path, fingerprint: str) -> ProjectEntry:
+        cached = self._checked.get(path)
+        if cached is None or cached[0] != fingerprint:
+            checked = check_text(self.root, file, file.read_text(encoding="utf-8-sig", errors="replace"))
+            self._checked[path] = cached = (fingerprint, checked)
+        checked = cached[1]
+        stat = file.stat()
+        entry = ProjectEntry(path, file, checked, datetime.datetime.fromtimestamp(stat.st_mtime))
+        if checked.name and checked.kind:
+            entry.outputs = _existing(self._output_folder(file.parent) / form_file_stem(checked.name, checked.kind))
+            entry.up_to_date = bool(entry.outputs) and all(o.stat().st_mtime >= stat.st_mtime for o in entry.outputs.values())
+        return entry
+
+    def _output_folder(self, folder: Path) -> Path:
+        return self.output / folder.relative_to(self.root)
+
+
+def _existing(stem: Path) -> dict[str, Path]:
+    return {fmt: stem.with_name(f"{stem.name}.{fmt}") for fmt in FORMATS if stem.with_name(f"{stem.name}.{fmt}").is_file()}

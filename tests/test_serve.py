@@ -1,0 +1,333 @@
+"""formgen serve without a browser: round-trip saves, paths, access control, the JSON routes."""
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import SAMPLES
+from formgen.serve import is_loopback, run
+from formgen.serve.access import Throttle, add_user, read_users
+from formgen.serve.app import create_app
+from formgen.serve.editing import Conflict, plain_data, save, updated_text, version_of
+from formgen.serve.paths import PathRefused, project_path
+from formgen.errors import FormgenError
+from formgen.serve.preview import Previewer
+
+UNIT_2024 = "上海市城市管理行政执法局-2024"
+UNIT_2023 = "上海市城市管理行政执法局-2023"
+SELF_EVALUATION = f"{UNIT_2024}/城管执法应急保障-自评.yaml"
+DECLARATION = f"{UNIT_2023}/课题研究.yaml"
+
+
+# --- saving keeps what the user wrote -------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", sorted(p for p in SAMPLES.rglob("*.yaml") if p.name != "formgen.yaml"),
+                         ids=lambda p: p.stem)
+def test_every_sample_is_written_back_byte_for_byte_when_nothing_changed(path):
+    text = path.read_text(encoding="utf-8")
+    data = plain_data(text)
+    assert data is not None
+    assert updated_text(text, data) == text
+    # and a change is exactly that change: read back, the data is what the editor sent
+    data["项目名称"] = data["项目名称"] + "（改）"
+    changed = updated_text(text, data)
+    assert plain_data(changed) == data
+    assert len(changed.splitlines()) == len(text.splitlines())
+
+
+def test_an_edit_keeps_comments_order_and_style_and_writes_values_plainly():
+    text = (SAMPLES / SELF_EVALUATION).read_text(encoding="utf-8")
+    data = plain_data(text)
+    data["项目资金"]["当年财政拨款"]["全年执行数"] = "400000.50"
+    quantity = data["绩效指标"]["产出指标"]["数量指标"]
+    renamed = {("优秀案例征集篇数" if k == "优秀案例征集数量" else k): v for k, v in quantity.items()}
+    data["绩效指标"]["产出指标"]["数量指标"] = renamed
+    data["绩效指标"]["产出指标"]["数量指标"]["新指标"] = {"指标值": ">5(个)", "实际完成值": "6(个)", "分值": "2"}
+    data["年度总体目标"]["实际完成情况"] = "第一段\n第二段\n"
+    out = updated_text(text, data)
+    assert plain_data(out) == data
+    assert "项目资金:  # 元；表上按万元显示\n" in out  # a comment on a changed mapping stays
+    assert "年度资金总额: {执行率: 100.00}  # 印发表上的数，formgen 计算后核对" in out
+    assert "当年财政拨款: {年初预算数: 413000, 全年预算数: 413000, 全年执行数: 400000.50}" in out  # flow style kept
+    assert "      优秀案例征集篇数:\n        指标值: \">15(篇)\"" in out  # renamed in place, quoting kept
+    assert "      新指标:\n        指标值: '>5(个)'\n        实际完成值: 6(个)\n        分值: 2\n" in out
+    assert "  实际完成情况: |\n    第一段\n    第二段\n" in out
+    assert out.index("优秀案例征集篇数") < out.index("联系点年度成效视频")
+
+
+def test_reordering_moves_an_indicator_with_its_comment():
+    text = "项目名称: 甲\n绩效指标:\n  产出指标:\n    数量指标:\n      A: 1  # 甲的说明\n      B: 2\n"
+    data = plain_data(text)
+    data["绩效指标"]["产出指标"]["数量指标"] = {"B": "2", "A": "1"}
+    assert updated_text(text, data) == "项目名称: 甲\n绩效指标:\n  产出指标:\n    数量指标:\n      B: 2\n      A: 1  # 甲的说明\n"
+
+
+def test_texts_that_yaml_would_read_otherwise_are_quoted():
+    data = {"项目名称": "null", "年度": "2024", "年度总体目标": "a: b", "项目总目标": "#1"}
+    out = updated_text("", data)
+    assert plain_data(out) == data
+    assert "项目名称: 'null'" in out and "年度: 2024" in out
+
+
+def test_a_save_over_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("项目名称: 甲\n", encoding="utf-8")
+    first = version_of(path.read_bytes())
+    second = save(path, "项目名称: 乙\n", first)
+    with pytest.raises(Conflict) as refused:
+        save(path, "项目名称: 丙\n", first)
+    assert refused.value.current == "项目名称: 乙\n".encode()
+    assert path.read_text(encoding="utf-8") == "项目名称: 乙\n"
+    assert save(path, "项目名称: 丙\n", second)
+
+
+# --- paths ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("relative", ["../x.yaml", "a/../../x.yaml", "/etc/passwd", "a\\b.yaml", ".hidden.yaml",
+                                      "a/formgen.yaml", "templates/x.yaml", "a/templates/申报表.html", "a/b.txt", "",
+                                      "a/./b.yaml", "a//b.yaml"])
+def test_paths_outside_the_workspace_or_not_projects_are_refused(tmp_path, relative):
+    with pytest.raises(PathRefused):
+        project_path(tmp_path, relative)
+
+
+def test_links_are_refused(tmp_path):
+    (tmp_path / "unit").mkdir()
+    outside = tmp_path.parent / "outside.yaml"
+    outside.write_text("x: 1\n")
+    (tmp_path / "unit" / "link.yaml").symlink_to(outside)
+    (tmp_path / "linked").symlink_to(tmp_path.parent)
+    for relative in ("unit/link.yaml", "linked/outside.yaml"):
+        with pytest.raises(PathRefused):
+            project_path(tmp_path, relative)
+    assert project_path(tmp_path, "unit/new.yaml") == tmp_path / "unit" / "new.yaml"
+
+
+# --- the application ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    """Two sample units copied into a workspace; ``client(users)`` serves it."""
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "ws"
+    for unit in (UNIT_2023, UNIT_2024):
+        shutil.copytree(SAMPLES / unit, root / unit)
+    clients = []
+
+    def client(users=None, throttle=None):
+        app = create_app(root, tmp_path / "out", users, previewer=Previewer(workers=1), throttle=throttle)
+        test_client = TestClient(app, base_url="http://127.0.0.1")
+        test_client.__enter__()
+        clients.append(test_client)
+        return test_client
+
+    client.root = root
+    client.output = tmp_path / "out"
+    yield client
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+
+
+def _csrf(client, page="/"):
+    html = client.get(page).text
+    return html.split('name="csrf" content="', 1)[1].split('"', 1)[0]
+
+
+def _post(client, url, body, token=None):
+    return client.post(url, json=body, headers={"X-CSRF-Token": token if token is not None else _csrf(client)})
+
+
+def test_overview_lists_units_and_projects_with_status_and_amount(served):
+    client = served()
+    page = client.get("/").text
+    assert page.count('<tr data-path="') == 12 + 15
+    assert "城管执法应急保障" in page and "400,000.00" in page and "正常" in page
+    assert client.get("/").headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_broken_file_shows_its_message_and_the_others_still_list(served):
+    (served.root / UNIT_2023 / "坏.yaml").write_text("项目名称: 坏\n绩效指标: [\n", encoding="utf-8")
+    client = served()
+    page = client.get("/").text
+    assert "有错误" in page and "坏.yaml:" in page
+    assert page.count('<tr data-path="') == 28
+    editor = client.get("/edit", params={"path": f"{UNIT_2023}/坏.yaml"})
+    assert editor.status_code == 200 and '"data": null' in editor.text  # the YAML tab only
+
+
+def test_check_returns_the_cli_messages_with_fields_and_the_computed_figures(served):
+    client = served()
+    token = _csrf(client)
+    data = plain_data((served.root / SELF_EVALUATION).read_text(encoding="utf-8"))
+    del data["绩效指标"]["产出指标"]["数量指标"]["优秀案例征集数量"]["得分"]
+    data["项目资金"]["当年财政拨款"]["全年执行数"] = "206500"
+    answer = _post(client, "/api/check", {"path": SELF_EVALUATION, "data": data}, token).json()
+    fields = {p["field"]: p for p in answer["problems"]}
+    assert "项目资金.年度资金总额.执行率" in fields  # the typed 100.00 no longer matches
+    assert answer["computed"]["项目资金.当年财政拨款.执行率"] == "50.00%"
+    assert answer["computed"]["绩效指标.产出指标.数量指标.优秀案例征集数量.建议得分"] == "2"
+    assert answer["computed"]["评分等级"] in ("优", "良", "中", "差")
+    assert "全年执行数: 206500" in answer["text"]
+
+
+def test_save_writes_keeps_comments_and_refuses_a_stale_version(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / SELF_EVALUATION
+    version = version_of(path.read_bytes())
+    data = plain_data(path.read_text(encoding="utf-8"))
+    data["项目名称"] = "城管执法应急保障（改）"
+    saved = _post(client, "/api/save", {"path": SELF_EVALUATION, "data": data, "version": version}, token)
+    assert saved.status_code == 200 and saved.json()["ok"]
+    on_disk = path.read_text(encoding="utf-8")
+    assert "项目名称: 城管执法应急保障（改）" in on_disk and "# 元；表上按万元显示" in on_disk
+    stale = _post(client, "/api/save", {"path": SELF_EVALUATION, "text": "项目名称: 丢\n", "version": version}, token)
+    assert stale.status_code == 409
+    assert stale.json()["current"] == on_disk and stale.json()["yours"] == "项目名称: 丢\n"
+    assert path.read_text(encoding="utf-8") == on_disk
+
+
+def test_an_invalid_project_is_saved_and_marked(served):
+    client = served()
+    path = served.root / DECLARATION
+    text = path.read_text(encoding="utf-8").replace("计划完成日期: 2023-12-31", "计划完成日期: 2022-12-31")
+    saved = _post(client, "/api/save", {"path": DECLARATION, "text": text, "version": version_of(path.read_bytes())})
+    assert saved.status_code == 200 and not saved.json()["ok"]
+    assert path.read_text(encoding="utf-8") == text
+    assert "有错误" in client.get("/").text
+
+
+def test_changes_need_the_csrf_token(served):
+    client = served()
+    client.get("/")
+    answer = _post(client, "/api/delete", {"path": DECLARATION}, token="forged")
+    assert answer.status_code == 403
+    assert (served.root / DECLARATION).exists()
+
+
+def test_requests_cannot_leave_the_workspace(served):
+    client = served()
+    token = _csrf(client)
+    (served.root.parent / "secret.yaml").write_text("项目名称: 秘密\n", encoding="utf-8")
+    for path in ("../secret.yaml", f"{UNIT_2023}/../../secret.yaml", f"{UNIT_2023}/formgen.yaml"):
+        assert _post(client, "/api/save", {"path": path, "text": "x: 1\n", "version": None}, token).status_code == 404
+        assert client.get("/edit", params={"path": path}).status_code == 404
+    assert (served.root.parent / "secret.yaml").read_text(encoding="utf-8") == "项目名称: 秘密\n"
+    assert _post(client, "/api/new", {"unit": "..", "name": "x"}, token).status_code == 404
+    assert _post(client, "/api/new", {"unit": UNIT_2023, "name": "../x"}, token).status_code == 400
+
+
+def test_user_text_is_escaped(served):
+    client = served()
+    path = served.root / DECLARATION
+    path.write_text(path.read_text(encoding="utf-8").replace("项目名称: 课题研究", "项目名称: <script>alert(1)</script>"),
+                    encoding="utf-8")
+    page = client.get("/").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    editor = client.get("/edit", params={"path": DECLARATION}).text
+    assert "<script>alert" not in editor and "\\u003cscript\\u003ealert(1)" in editor
+
+
+def test_build_then_download_each_output(served):
+    client = served()
+    built = _post(client, "/api/build", {}).json()
+    assert built["ok"], built["text"]
+    assert client.get("/download/form", params={"path": DECLARATION, "format": "docx"}).content[:2] == b"PK"
+    assert client.get("/download/form", params={"path": SELF_EVALUATION, "format": "pdf"}).content[:4] == b"%PDF"
+    pdf = client.get("/download/compilation", params={"unit": UNIT_2023, "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/download/zip", params={"unit": UNIT_2023}).content))
+    assert "课题研究.xlsx" in archive.namelist() and not any(n.startswith(".") for n in archive.namelist())
+    assert "已生成" in client.get("/").text
+
+
+def test_new_rename_and_delete(served):
+    client = served()
+    token = _csrf(client)
+    _post(client, "/api/build", {}, token)
+    made = _post(client, "/api/new", {"unit": UNIT_2023, "name": "新项目"}, token).json()
+    assert made["path"] == f"{UNIT_2023}/新项目.yaml"
+    assert "项目名称: 新项目" in (served.root / made["path"]).read_text(encoding="utf-8")
+    drafted = _post(client, "/api/new", {"unit": UNIT_2023, "name": "课题研究-自评", "from": DECLARATION}, token)
+    assert drafted.status_code == 200
+    assert "表单: 自评表" in (served.root / UNIT_2023 / "课题研究-自评.yaml").read_text(encoding="utf-8")
+    assert _post(client, "/api/new", {"unit": UNIT_2023, "name": "新项目"}, token).status_code == 409
+    renamed = _post(client, "/api/rename", {"path": made["path"], "name": "改名项目"}, token).json()
+    assert renamed["path"] == f"{UNIT_2023}/改名项目.yaml"
+    assert "项目名称: 改名项目" in (served.root / renamed["path"]).read_text(encoding="utf-8")
+    assert not (served.root / made["path"]).exists()
+    outputs = served.output / UNIT_2023
+    assert (outputs / "课题研究.pdf").exists()
+    assert _post(client, "/api/delete", {"path": DECLARATION}, token).status_code == 200
+    _post(client, "/api/build", {}, token)
+    assert not (served.root / DECLARATION).exists()
+    assert not (outputs / "课题研究.pdf").exists()  # its outputs went with it
+    assert (outputs / "城管执法应急保障.pdf").exists()
+
+
+def test_preview_draws_the_pages(served):
+    client = served()
+    text = (served.root / DECLARATION).read_text(encoding="utf-8")
+    answer = _post(client, "/api/preview", {"path": DECLARATION, "text": text})
+    assert answer.status_code == 200
+    pages = answer.json()["pages"]
+    assert len(pages) == 1 and pages[0].startswith("data:image/png;base64,")
+    broken = _post(client, "/api/preview", {"path": DECLARATION, "text": "项目名称: [\n"})
+    assert broken.status_code == 422 and "错误" in broken.json()["error"]
+
+
+# --- users ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def users(tmp_path):
+    path = tmp_path / "用户.yaml"
+    add_user(path, "张三", "correct horse", [UNIT_2024])
+    add_user(path, "管理员", "battery staple", [])
+    assert "correct horse" not in path.read_text(encoding="utf-8")
+    return read_users(path)
+
+
+def _login(client, name, password):
+    token = _csrf(client, "/login")
+    return client.post("/login", data={"name": name, "password": password, "csrf": token}, follow_redirects=False)
+
+
+def test_login_is_required_and_each_user_sees_only_their_units(served, users):
+    client = served(users)
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert client.post("/api/check", json={}).status_code in (401, 403)
+    assert _login(client, "张三", "correct horse").status_code == 303
+    page = client.get("/").text
+    assert UNIT_2024 in page and UNIT_2023 not in page
+    assert client.get("/edit", params={"path": DECLARATION}).status_code == 404
+    token = _csrf(client)
+    assert _post(client, "/api/save", {"path": DECLARATION, "text": "x: 1\n", "version": None}, token).status_code == 404
+    assert client.get("/download/zip", params={"unit": UNIT_2023}).status_code == 404
+    assert client.get("/edit", params={"path": SELF_EVALUATION}).status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite(served, users):
+    client = served(users)
+    response = _login(client, "管理员", "battery staple")
+    header = response.headers["set-cookie"].lower()
+    assert "httponly" in header and "samesite=strict" in header
+
+
+def test_failed_logins_are_slowed_down(served, users):
+    client = served(users, throttle=Throttle(free=2, base=30, delay=0))
+    for _ in range(2):
+        assert _login(client, "张三", "wrong").status_code == 401
+    assert _login(client, "张三", "wrong").status_code == 401
+    refused = _login(client, "张三", "correct horse")  # even the right password waits now
+    assert refused.status_code == 429 and "秒后再试" in refused.text
+
+
+def test_a_lan_address_needs_a_users_file(tmp_path):
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+    with pytest.raises(FormgenError, match="--users"):
+        run(tmp_path, tmp_path / "out", "0.0.0.0", 8000, None, print)
+
