@@ -86,6 +86,7 @@ class Server:
         self.throttle = throttle or Throttle()
         self.saving = asyncio.Lock()  # one save at a time: the version check and the write are one step
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"), autoescape=True)
+        self.templates.policies["json.dumps_kwargs"] = {"sort_keys": False}  # the order of a form is its content
 
 
 def create_app(root: Path, output: Path, users: dict[str, User] | None = None, secret: str | None = None,
