@@ -3,7 +3,6 @@
 import io
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -331,3 +330,14 @@ def test_a_lan_address_needs_a_users_file(tmp_path):
     with pytest.raises(FormgenError, match="--users"):
         run(tmp_path, tmp_path / "out", "0.0.0.0", 8000, None, print)
 
+
+
+def test_a_file_of_several_projects_is_never_replaced_by_form_data(served):
+    client = served()
+    path = served.root / UNIT_2023 / "两个.yaml"
+    two = "项目名称: 甲\n---\n项目名称: 乙\n"
+    path.write_text(two, encoding="utf-8")
+    answer = _post(client, "/api/save", {"path": f"{UNIT_2023}/两个.yaml", "data": {"项目名称": "丙"},
+                                         "version": version_of(two.encode())})
+    assert answer.status_code == 409 and "YAML 页" in answer.json()["error"]
+    assert path.read_text(encoding="utf-8") == two

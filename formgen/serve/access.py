@@ -132,6 +132,8 @@ class Throttle:
 
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
+        if len(self._failures) > 10_000:  # made-up names must not grow this without end
+            self._failures = {k: v for k, v in self._failures.items() if v[1] > now}
         for key in keys:
             count = self._failures.get(key, (0, 0.0))[0] + 1
             extra = count - self.free

@@ -222,9 +222,9 @@ async def editor(request: Request) -> Response:
     data = editing.plain_data(text)
     settings = await asyncio.to_thread(_settings_defaults, server, path)
     kind = (data or {}).get("表单") or settings.get("表单")
+    kind = kind if isinstance(kind, str) and kind in FORM_MODELS else None
     state = {"path": relative, "version": editing.version_of(content), "text": text, "data": data,
-             "kind": kind if kind in FORM_MODELS else None,
-             "form": form_description(kind) if kind in FORM_MODELS else None,
+             "kind": kind, "form": form_description(kind) if kind else None,
              "inherited": {k: v for k, v in settings.items() if isinstance(v, str)},
              "formats": list(_MEDIA_TYPES)}
     return _page(request, "editor.html", {"path": relative, "state": state, "unit": unit_of(relative)})
@@ -278,6 +278,8 @@ def _text_of(body: dict, current: str) -> str:
     if isinstance(body.get("text"), str):
         text = body["text"]
     elif isinstance(body.get("data"), dict):
+        if current.strip() and editing.plain_data(current) is None:  # never replace several projects by one
+            raise HTTPException(409, "此文件含多个项目或有 YAML 错误，请在 YAML 页编辑")
         text = editing.updated_text(current, body["data"])
     else:
         raise HTTPException(400, "缺少项目内容")
