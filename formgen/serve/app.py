@@ -17,6 +17,7 @@ import secrets
 import zipfile
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 from starlette.applications import Starlette
@@ -474,11 +475,5 @@ async def download_zip(request: Request) -> Response:
             relative = file.relative_to(outputs)
             if file.is_file() and not file.is_symlink() and not any(p.startswith(".") for p in relative.parts):
                 archive.write(file, relative.as_posix())
-    filename = f"{name}.zip"
     return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quoted(filename)}"})
-
-
-def _quoted(name: str) -> str:
-    from urllib.parse import quote
-    return quote(name)
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name + '.zip')}"})
