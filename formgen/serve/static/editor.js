@@ -325,6 +325,11 @@ async function preview(forText, ok) {
   const seq = ++previewSeq;
   const { status, json } = await postJSON("/api/preview", { path: state.path, text: forText });
   if (seq !== previewSeq) return;
+  if (status === 503) {  // the server is busy: try again shortly unless a newer edit does first
+    $("preview-note").textContent = json.error;
+    setTimeout(() => { if (seq === previewSeq) preview(forText, ok); }, 1000);
+    return;
+  }
   if (status !== 200) { $("preview-note").textContent = json.error; return; }
   $("preview-note").textContent = `共 ${json.pages.length} 页`;
   $("pages").replaceChildren(...json.pages.map((src, i) => el("img", { src, alt: `第 ${i + 1} 页`, class: "page" })));
