@@ -28,6 +28,23 @@ def workspace(tmp_path, monkeypatch):
     return Workspace()
 
 
+# formgen serve's tests work on copies of two sample units.
+UNIT_2023 = "上海市城市管理行政执法局-2023"
+UNIT_2024 = "上海市城市管理行政执法局-2024"
+DECLARATION = f"{UNIT_2023}/课题研究.yaml"
+SELF_EVALUATION = f"{UNIT_2024}/城管执法应急保障-自评.yaml"
+
+
+@pytest.fixture
+def served_workspace(tmp_path, monkeypatch):
+    """A workspace of the two sample units formgen serve's tests edit, the current folder its parent."""
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "ws"
+    for unit in (UNIT_2023, UNIT_2024):
+        shutil.copytree(SAMPLES / unit, root / unit)
+    return root
+
+
 @pytest.fixture(scope="session")
 def fidelity_build(tmp_path_factory):
     """A few samples built once in all three formats: a short 2023 form, a long one that

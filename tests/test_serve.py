@@ -1,13 +1,12 @@
 """formgen serve without a browser: round-trip saves, paths, access control, the JSON routes."""
 
 import io
-import shutil
 import zipfile
 
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SAMPLES
+from conftest import DECLARATION, SAMPLES, SELF_EVALUATION, UNIT_2023, UNIT_2024
 from formgen.serve import is_loopback, run
 from formgen.serve.access import Throttle, add_user, read_users
 from formgen.serve.app import create_app
@@ -15,11 +14,6 @@ from formgen.serve.editing import Conflict, plain_data, save, updated_text, vers
 from formgen.serve.paths import PathRefused, project_path
 from formgen.errors import FormgenError
 from formgen.serve.preview import Previewer
-
-UNIT_2024 = "上海市城市管理行政执法局-2024"
-UNIT_2023 = "上海市城市管理行政执法局-2023"
-SELF_EVALUATION = f"{UNIT_2024}/城管执法应急保障-自评.yaml"
-DECLARATION = f"{UNIT_2023}/课题研究.yaml"
 
 
 # --- saving keeps what the user wrote -------------------------------------------------------------------
@@ -109,12 +103,9 @@ def test_links_are_refused(tmp_path):
 # --- the application ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def served(tmp_path, monkeypatch):
-    """Two sample units copied into a workspace; ``client(users)`` serves it."""
-    monkeypatch.chdir(tmp_path)
-    root = tmp_path / "ws"
-    for unit in (UNIT_2023, UNIT_2024):
-        shutil.copytree(SAMPLES / unit, root / unit)
+def served(served_workspace, tmp_path):
+    """``client(users)`` serves the two sample units of ``served_workspace``."""
+    root = served_workspace
     clients = []
 
     def client(users=None, throttle=None):
@@ -341,3 +332,16 @@ def test_a_file_of_several_projects_is_never_replaced_by_form_data(served):
                                          "version": version_of(two.encode())})
     assert answer.status_code == 409 and "YAML 页" in answer.json()["error"]
     assert path.read_text(encoding="utf-8") == two
+
+
+def test_a_file_not_in_utf8_is_refused_not_corrupted(served):
+    client = served()
+    path = served.root / UNIT_2023 / "旧编码.yaml"
+    content = "项目名称: 旧编码\n".encode("gbk")
+    path.write_bytes(content)
+    assert "不是 UTF-8 编码" in client.get("/").text
+    assert client.get("/edit", params={"path": f"{UNIT_2023}/旧编码.yaml"}).status_code == 422
+    answer = _post(client, "/api/save", {"path": f"{UNIT_2023}/旧编码.yaml", "data": {"项目名称": "新"},
+                                         "version": version_of(content)})
+    assert answer.status_code == 422 and "UTF-8" in answer.json()["error"]
+    assert path.read_bytes() == content

@@ -6,7 +6,6 @@ page are kept in the test's folder (set FORMGEN_SCREENSHOTS to a folder to keep 
 """
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -14,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import DECLARATION, SAMPLES, SELF_EVALUATION, UNIT_2023, UNIT_2024
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-UNIT_2023 = "上海市城市管理行政执法局-2023"
-UNIT_2024 = "上海市城市管理行政执法局-2024"
-DECLARATION = f"{UNIT_2023}/课题研究.yaml"
-SELF_EVALUATION = f"{UNIT_2024}/城管执法应急保障-自评.yaml"
 
 
 class Running:
@@ -52,15 +47,6 @@ class Running:
 
 
 @pytest.fixture
-def workspace(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    root = tmp_path / "ws"
-    for unit in (UNIT_2023, UNIT_2024):
-        shutil.copytree(SAMPLES / unit, root / unit)
-    return root
-
-
-@pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium 未安装：运行 scripts/setup-system.sh --office")
@@ -73,11 +59,11 @@ def browser():
 
 
 @pytest.fixture
-def serve(workspace, tmp_path):
+def serve(served_workspace, tmp_path):
     servers = []
 
     def start(users=None):
-        servers.append(Running(workspace, tmp_path / "out", users))
+        servers.append(Running(served_workspace, tmp_path / "out", users))
         return servers[-1]
 
     yield start
@@ -105,7 +91,7 @@ def _wait_for_preview(page, after: int = 0) -> int:
     return int(page.evaluate("document.body.dataset.previewed"))
 
 
-def test_edit_fields_and_indicators_see_the_preview_save_and_download(serve, page, workspace, tmp_path):
+def test_edit_fields_and_indicators_see_the_preview_save_and_download(serve, page, served_workspace, tmp_path):
     server = serve()
     page.goto(server.url)
     page.shot("overview")
@@ -136,7 +122,7 @@ def test_edit_fields_and_indicators_see_the_preview_save_and_download(serve, pag
     original = (SAMPLES / DECLARATION).read_text(encoding="utf-8")
     expected = original.replace("项目名称: 课题研究\n", "项目名称: 课题研究（浏览器）\n").replace(
         "    数量指标:\n", "    数量指标:\n      浏览器新增指标: ≥3(个)\n")
-    assert (workspace / DECLARATION).read_text(encoding="utf-8") == expected  # nothing else rewritten
+    assert (served_workspace / DECLARATION).read_text(encoding="utf-8") == expected  # nothing else rewritten
 
     # the build after the save writes the renamed form; each download opens with its new name
     for fmt in ("docx", "xlsx", "pdf"):
@@ -189,7 +175,7 @@ def test_self_evaluation_figures_follow_the_typing_and_a_proposed_score_is_taken
     page.shot("self-evaluation")
 
 
-def test_yaml_tab_edits_the_text_with_the_same_checks(serve, page, workspace):
+def test_yaml_tab_edits_the_text_with_the_same_checks(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
     _wait_for_preview(page)
@@ -201,15 +187,15 @@ def test_yaml_tab_edits_the_text_with_the_same_checks(serve, page, workspace):
     page.shot("yaml-error")
     page.click("#save")
     page.wait_for_function("document.querySelector('#status').textContent.includes('有错误')")
-    assert "计划完成日期: 2022-12-31" in (workspace / DECLARATION).read_text(encoding="utf-8")  # never lost
+    assert "计划完成日期: 2022-12-31" in (served_workspace / DECLARATION).read_text(encoding="utf-8")  # never lost
 
 
-def test_a_save_over_someone_elses_change_is_refused_and_both_are_shown(serve, page, workspace):
+def test_a_save_over_someone_elses_change_is_refused_and_both_are_shown(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
     _wait_for_preview(page)
     page.fill("input[name='项目性质']", "我的修改")
-    path = workspace / DECLARATION
+    path = served_workspace / DECLARATION
     theirs = path.read_text(encoding="utf-8").replace("项目类别: 特定目标类", "项目类别: 别人的修改")
     path.write_text(theirs, encoding="utf-8")
     page.locator("#changed-elsewhere").wait_for(state="visible", timeout=10000)  # noticed without a save
@@ -225,15 +211,15 @@ def test_a_save_over_someone_elses_change_is_refused_and_both_are_shown(serve, p
     assert "项目性质: 我的修改" in path.read_text(encoding="utf-8")
 
 
-def test_a_change_made_outside_shows_up_without_a_restart(serve, page, workspace):
+def test_a_change_made_outside_shows_up_without_a_restart(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
     _wait_for_preview(page)
-    path = workspace / DECLARATION
+    path = served_workspace / DECLARATION
     path.write_text(path.read_text(encoding="utf-8").replace("项目性质: 其他一次性项目", "项目性质: 经常性项目"),
                     encoding="utf-8")
     page.wait_for_function("document.querySelector(\"input[name='项目性质']\")?.value === '经常性项目'", timeout=15000)
-    (workspace / UNIT_2023 / "坏.yaml").write_text("项目名称: 坏\n绩效指标: [\n", encoding="utf-8")
+    (served_workspace / UNIT_2023 / "坏.yaml").write_text("项目名称: 坏\n绩效指标: [\n", encoding="utf-8")
     page.goto(server.url)
     row = page.locator("tr[data-path$='坏.yaml']")
     assert "有错误" in row.text_content()

@@ -80,8 +80,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     rows = []
     for field in model.model_fields.values():
         key = f"{prefix}{field.alias}"
-        nested = next((t for t in (field.annotation, *typing.get_args(field.annotation))
-                       if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        nested = nested_model(field.annotation)
         if field.is_required():
             required = "○" if field.alias in INHERITABLE_FIELDS else "是"
         else:
@@ -99,6 +98,12 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if leaf is not None:  # a 自评表's indicators: what each 三级 holds
             rows += _rows(leaf, f"{key}.一级.二级.三级.")
     return rows
+
+
+def nested_model(annotation) -> type[BaseModel] | None:
+    """The model a field holds (``项目资金``), also when it is optional."""
+    return next((t for t in (annotation, *typing.get_args(annotation))
+                 if isinstance(t, type) and issubclass(t, BaseModel)), None)
 
 
 def tree_leaf(annotation) -> type[BaseModel] | None:

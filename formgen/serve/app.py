@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import io
 import json
 import secrets
@@ -29,10 +30,10 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import FormgenError
+from ..errors import FormgenError, ProjectError
 from ..load import read_settings
 from ..load.model import FORM_MODELS
-from ..load.yamlread import MAX_FILE_CHARACTERS
+from ..load.yamlread import MAX_FILE_CHARACTERS, read_text
 from ..workspace.names import output_file_stem
 from ..yamlwrite import dump
 from . import editing
@@ -217,25 +218,35 @@ async def editor(request: Request) -> Response:
     user = _signed_in(request)
     relative = request.query_params.get("path")
     path = _project(request, user, relative)
-    server = _server(request)
-    content = path.read_bytes()
-    text = content.decode("utf-8-sig", errors="replace")
+    text, version = _read(path)
     data = editing.plain_data(text)
-    settings = await asyncio.to_thread(_settings_defaults, server, path)
+    settings = await asyncio.to_thread(_inherited, path.parent, _server(request).workspace.root)
     kind = (data or {}).get("表单") or settings.get("表单")
     kind = kind if isinstance(kind, str) and kind in FORM_MODELS else None
-    state = {"path": relative, "version": editing.version_of(content), "text": text, "data": data,
+    state = {"path": relative, "version": version, "text": text, "data": data,
              "kind": kind, "form": form_description(kind) if kind else None,
              "inherited": {k: v for k, v in settings.items() if isinstance(v, str)},
              "formats": list(_MEDIA_TYPES)}
     return _page(request, "editor.html", {"path": relative, "state": state, "unit": unit_of(relative)})
 
 
-def _settings_defaults(server: Server, path: Path) -> dict:
+def _inherited(folder: Path, root: Path) -> dict:
+    """What the formgen.yaml chain above ``folder`` gives its projects ({} when it cannot be read:
+    the editor and the overview show its error)."""
     try:
-        return read_settings(path.parent, server.workspace.root).defaults
+        return read_settings(folder, root).defaults
     except FormgenError:
         return {}
+
+
+def _read(path: Path) -> tuple[str, str]:
+    """A project file's text and version. A file that is not UTF-8 is refused with the loader's
+    message: decoding it with replacement characters would corrupt it at the next save."""
+    try:
+        text = read_text(path)
+    except ProjectError as error:
+        raise HTTPException(422, str(error)) from None
+    return text, editing.version_of(path.read_bytes())
 
 
 async def login(request: Request) -> Response:
@@ -274,11 +285,12 @@ async def logout(request: Request) -> Response:
 
 # --- the editor's JSON routes ---------------------------------------------------------------------------
 
-def _text_of(body: dict, current: str) -> str:
-    """The project text a request carries: its YAML text, or its form data merged into ``current``."""
+def _text_of(body: dict, path: Path) -> str:
+    """The project text a request carries: its YAML text, or its form data merged into the file."""
     if isinstance(body.get("text"), str):
         text = body["text"]
     elif isinstance(body.get("data"), dict):
+        current, _ = _read(path)
         if current.strip() and editing.plain_data(current) is None:  # never replace several projects by one
             raise HTTPException(409, "此文件含多个项目或有 YAML 错误，请在 YAML 页编辑")
         text = editing.updated_text(current, body["data"])
@@ -289,19 +301,22 @@ def _text_of(body: dict, current: str) -> str:
     return text
 
 
-async def api_check(request: Request) -> Response:
-    """The messages and figures of an edited, unsaved text; the text and data of its other tab."""
+async def _edited(request: Request) -> tuple[Path, str]:
+    """The project file a change names, and its edited (unsaved) text."""
     user, body = await _change(request)
     path = _project(request, user, body.get("path"))
-    text = _text_of(body, path.read_text(encoding="utf-8-sig", errors="replace"))
+    return path, _text_of(body, path)
+
+
+async def api_check(request: Request) -> Response:
+    """The messages and figures of an edited, unsaved text; the text and data of its other tab."""
+    path, text = await _edited(request)
     checked = await asyncio.to_thread(check_text, _server(request).workspace.root, path, text)
     return JSONResponse({**checked.as_json(), "text": text, "data": editing.plain_data(text)})
 
 
 async def api_preview(request: Request) -> Response:
-    user, body = await _change(request)
-    path = _project(request, user, body.get("path"))
-    text = _text_of(body, path.read_text(encoding="utf-8-sig", errors="replace"))
+    path, text = await _edited(request)
     server = _server(request)
     try:
         pages = await server.previewer.pages(server.workspace.root, path, text)
@@ -324,8 +339,7 @@ async def api_save(request: Request) -> Response:
     path = _project(request, user, body.get("path"))
     server = _server(request)
     async with server.saving:
-        current = path.read_bytes()
-        text = _text_of(body, current.decode("utf-8-sig", errors="replace"))
+        text = _text_of(body, path)
         try:
             version = editing.save(path, text, body.get("version"))
         except editing.Conflict as conflict:
@@ -344,9 +358,7 @@ async def api_new(request: Request) -> Response:
     """A new 申报表 in a unit, or a 自评表 drafted from a 申报表 (``formgen new``)."""
     user, body = await _change(request)
     folder = _unit(request, user, body.get("unit"))
-    name = str(body.get("name", "")).strip()
-    if not name or output_file_stem(name) != name:
-        raise HTTPException(400, "项目名称不能为空，也不能含 \\ / : * ? \" < > | 等字符")
+    name = _project_name(body)
     root = _server(request).workspace.root
     source = body.get("from")
     if source is not None:
@@ -363,6 +375,14 @@ async def api_new(request: Request) -> Response:
     return JSONResponse({"path": relative_name(root, target)})
 
 
+def _project_name(body: dict) -> str:
+    """A new project name, usable as the file name as it is."""
+    name = str(body.get("name", "")).strip()
+    if not name or output_file_stem(name) != name:
+        raise HTTPException(400, "项目名称不能为空，也不能含 \\ / : * ? \" < > | 等字符")
+    return name
+
+
 def _new_file(request: Request, user: User, folder: Path, name: str) -> Path:
     target = folder / f"{name}.yaml"
     _project(request, user, relative_name(_server(request).workspace.root, target), must_exist=False)
@@ -373,13 +393,8 @@ def _new_file(request: Request, user: User, folder: Path, name: str) -> Path:
 
 def _new_declaration(name: str, folder: Path, root: Path) -> str:
     """A 申报表 to fill in: what the unit's formgen.yaml does not already say, and one indicator."""
-    try:
-        inherited = read_settings(folder, root).defaults
-    except FormgenError:
-        inherited = {}
     data = {"表单": "申报表", "项目名称": name}
-    if "年度" not in inherited:
-        import datetime
+    if "年度" not in _inherited(folder, root):
         data["年度"] = datetime.date.today().year
     data["项目资金"] = {"项目资金总额": 0, "财政资金": 0, "其他资金": 0}
     data["年度总体目标"] = "待填写"
@@ -391,18 +406,15 @@ async def api_rename(request: Request) -> Response:
     """Rename a project: its 项目名称 and its file (the old outputs go at the next build)."""
     user, body = await _change(request)
     path = _project(request, user, body.get("path"))
-    name = str(body.get("name", "")).strip()
-    if not name or output_file_stem(name) != name:
-        raise HTTPException(400, "项目名称不能为空，也不能含 \\ / : * ? \" < > | 等字符")
+    name = _project_name(body)
     server = _server(request)
     target = path.with_name(f"{name}{path.suffix}")
     _project(request, user, relative_name(server.workspace.root, target), must_exist=False)
     async with server.saving:
         if target != path and target.exists():
             raise HTTPException(409, f"已有同名项目文件：{target.name}")
-        content = path.read_bytes()
-        text = editing.renamed_text(content.decode("utf-8-sig", errors="replace"), name)
-        editing.save(path, text, editing.version_of(content))
+        text, version = _read(path)
+        editing.save(path, editing.renamed_text(text, name), version)
         path.rename(target)
     server.builder.request()
     return JSONResponse({"path": relative_name(server.workspace.root, target)})

@@ -11,7 +11,7 @@ import typing
 
 from pydantic import BaseModel
 
-from ..commands.schema import tree_leaf
+from ..commands.schema import nested_model, tree_leaf
 from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
 
 # Texts that are paragraphs, not one line: a text area each.
@@ -38,8 +38,7 @@ def _fields(model: type[BaseModel]) -> list[dict]:
             continue
         entry = {"key": key, "help": field.description or "", "required": field.is_required(),
                  "inheritable": key in INHERITABLE_FIELDS}
-        nested = next((t for t in (field.annotation, *typing.get_args(field.annotation))
-                       if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        nested = nested_model(field.annotation)
         choices = _literal_choices(field.annotation)
         if key in ("绩效指标", "绩效目标"):
             leaf = tree_leaf(field.annotation)

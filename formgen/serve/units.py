@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import Problem, ProjectError
 from ..load import read_settings
+from ..load.yamlread import read_text
 from ..wording import format_amount
 from ..workspace.names import form_file_stem, output_file_stem
 from ..workspace.sources import discover
@@ -111,7 +112,10 @@ class Workspace:
     def _entry(self, path: str, file: Path, fingerprint: str) -> ProjectEntry:
         cached = self._checked.get(path)
         if cached is None or cached[0] != fingerprint:
-            checked = check_text(self.root, file, file.read_text(encoding="utf-8-sig", errors="replace"))
+            try:
+                checked = check_text(self.root, file, read_text(file))
+            except ProjectError as error:  # not UTF-8, or unreadable: said as the CLI says it
+                checked = Checked(problems=error.problems)
             self._checked[path] = cached = (fingerprint, checked)
         checked = cached[1]
         stat = file.stat()
