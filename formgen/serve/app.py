@@ -224,10 +224,9 @@ async def editor(request: Request) -> Response:
     kind = (data or {}).get("表单") or settings.get("表单")
     kind = kind if isinstance(kind, str) and kind in FORM_MODELS else None
     state = {"path": relative, "version": version, "text": text, "data": data,
-             "kind": kind, "form": form_description(kind) if kind else None,
-             "inherited": {k: v for k, v in settings.items() if isinstance(v, str)},
-             "formats": list(_MEDIA_TYPES)}
-    return _page(request, "editor.html", {"path": relative, "state": state, "unit": unit_of(relative)})
+             "form": form_description(kind) if kind else None,
+             "inherited": {k: v for k, v in settings.items() if isinstance(v, str)}}
+    return _page(request, "editor.html", {"path": relative, "state": state})
 
 
 def _inherited(folder: Path, root: Path) -> dict:

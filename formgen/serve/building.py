@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass
 class BuildResult:
-    finished: float  # time.time()
     ok: bool
     text: str  # what formgen build printed
 
@@ -52,7 +50,7 @@ class Builder:
                     sys.executable, "-m", "formgen", "build", str(self.root), "-o", str(self.output), "-q",
                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
                 out, _ = await process.communicate()
-                self.last = BuildResult(time.time(), process.returncode == 0, out.decode("utf-8", "replace"))
+                self.last = BuildResult(process.returncode == 0, out.decode("utf-8", "replace"))
                 if not self._again:
                     break
         finally:

@@ -38,7 +38,7 @@ class Checked:
         return not any(p.is_error for p in self.problems)
 
     def as_json(self) -> dict:
-        return {"ok": self.ok, "computed": self.computed, "kind": self.kind, "name": self.name,
+        return {"ok": self.ok, "computed": self.computed,
                 "problems": [{"level": p.level, "field": p.field, "line": p.line, "message": p.message,
                               "text": str(p)} for p in self.problems]}
 

@@ -16,7 +16,7 @@ from ..errors import Problem, ProjectError
 from ..load import read_settings
 from ..load.yamlread import read_text
 from ..wording import format_amount
-from ..workspace.names import form_file_stem, output_file_stem
+from ..workspace.names import TEMPLATES_FOLDER, form_file_stem, output_file_stem
 from ..workspace.sources import discover
 from ..writers import FORMATS
 from .checking import Checked, check_text
@@ -31,10 +31,6 @@ class ProjectEntry:
     modified: datetime.datetime
     outputs: dict[str, Path] = field(default_factory=dict)  # format → output file, when written
     up_to_date: bool = False  # every output written after the last change of the file
-
-    @property
-    def unit(self) -> str:
-        return unit_of(self.path)
 
     @property
     def status(self) -> str:
@@ -75,7 +71,7 @@ class Workspace:
         sources, _ = discover([self.root], None)
         units: dict[str, Unit] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
-                             and not p.name.startswith(".") and p.name != "templates"):
+                             and not p.name.startswith(".") and p.name != TEMPLATES_FOLDER):
             if may_open(folder.name):
                 units[folder.name] = self._unit(folder.name)
         for source in sources:
