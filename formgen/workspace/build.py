@@ -29,7 +29,7 @@ from ..load import load_file
 from .. import writers
 from .compilation import plan_compilations, record_compilation
 from .lock import LOCK_FILE, output_lock
-from .names import CACHE_FOLDER, MAX_STEM_CHARACTERS, form_file_stem
+from .names import MAX_STEM_CHARACTERS, form_file_stem
 from .sources import Source, discover
 from .state import BuildRecord, Form
 from .tasks import Failed, FormTask, Workers, render_form
@@ -154,8 +154,7 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
     missing = _unavailable_formats(formats, sources, output, report) if pending else set()
     compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
-                                               _writable(formats or form.source.settings.formats, missing),
-                                               str(output / CACHE_FOLDER) if form.source.in_compilation else None))
+                                               _writable(formats or form.source.settings.formats, missing)))
                   for form in pending]
     if missing:  # their last outputs in those formats are kept, and the next build makes them
         record.failing |= {str(form.source.file) for form in pending}

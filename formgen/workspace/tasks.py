@@ -7,8 +7,6 @@ found by format name in the registry and every file is written atomically.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from ..files import write_atomically
 from ..layout import Compilation, Layouts, Member
 from ..load import Settings, load_file
 from .. import writers
-from ..writers.text import text
 
 
 @dataclass(frozen=True)
@@ -44,7 +41,6 @@ class FormTask:
     templates: tuple[str, ...]  # the templates folders that apply, nearest first
     stem: str
     formats: tuple[str, ...]
-    cache: str | None  # where its page plan is kept for its 汇总表; None when it is in none
 
 
 @dataclass(frozen=True)
@@ -84,8 +80,6 @@ def render_form(task: FormTask) -> Written | Failed:
     """Lay one project out and write it in every format asked for."""
     try:
         sheet = writers.paginate(layouts(task.templates).sheet(task.project), task.formats)
-        if task.cache is not None:
-            _remember_pages(sheet, Path(task.cache))
         files = []
         for fmt in task.formats:
             target = Path(f"{task.stem}.{fmt}")
@@ -105,7 +99,7 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
         missing = [m.name for m in task.members if from_printed and not Path(m.pdf).is_file()]
         if missing:  # never a 汇总表 silently lacking a form
             return Failed(f"汇总表 {name}.pdf 未生成：缺少 {'、'.join(missing)} 的 PDF")
-        members = [_member(source, not from_printed, Path(task.cache)) for source in task.members]
+        members = [_member(source, not from_printed) for source in task.members]
         stylesheet = layouts(task.members[0].templates).stylesheet()
         compilation = Compilation(task.title, members, stylesheet, Path(task.cache))
         for fmt in task.formats:
@@ -117,26 +111,7 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
         return Failed(f"汇总表 {name}{suffix} 生成失败：{error}")
 
 
-def _plan_file(sheet, cache: Path) -> Path:
-    """Where a form's page plan is kept: by everything that decides it (the grid, widths, CSS)."""
-    key = hashlib.sha256(f"{text(sheet)}\0{sheet.stylesheet}".encode()).hexdigest()[:24]
-    return cache / f"pages-{key}.json"
-
-
-def _remember_pages(sheet, cache: Path) -> None:
-    """Keep the form's page starts, so its 汇总表 prints the same pages without laying it out again."""
-    write_atomically(_plan_file(sheet, cache), lambda path: path.write_text(json.dumps(sheet.page_starts)))
-
-
-def _paginated(sheet, cache: Path):
-    """The sheet cut into its pages: the plan its own form was written with, else a new one."""
-    try:
-        return sheet.split_at(json.loads(_plan_file(sheet, cache).read_text()))
-    except (OSError, ValueError, TypeError):
-        return writers.paginate(sheet, ())
-
-
-def _member(source: MemberSource, with_sheet: bool, cache: Path) -> Member:
+def _member(source: MemberSource, with_sheet: bool) -> Member:
     """A form of the 汇总表: read and laid out again when its grid is needed (a form left
     unchanged by this build was not read by it)."""
     if not with_sheet:
@@ -144,7 +119,7 @@ def _member(source: MemberSource, with_sheet: bool, cache: Path) -> Member:
     loaded = load_file(source.file, source.settings)[source.index]
     if isinstance(loaded, ProjectError):  # edited since the build began
         raise loaded
-    sheet = _paginated(layouts(source.templates).sheet(loaded.project), cache)
+    sheet = writers.paginate(layouts(source.templates).sheet(loaded.project), ())
     return Member(source.name, source.kind, loaded.project.headline_amount, sheet, Path(source.pdf))
 
 

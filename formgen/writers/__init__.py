@@ -56,11 +56,13 @@ def preload(formats=FORMATS) -> None:
 
 
 def paginate(sheet, formats=FORMATS):
-    """The sheet cut into the pages every format prints (see ``pdf.paginate``), or as it is where
-    this machine cannot lay a PDF out (no page plan then: each office suite breaks pages itself)."""
+    """The sheet cut into the pages every format prints (see ``plan``), or as it is where this
+    machine has no Pango to measure with (no page plan then: each office suite breaks pages itself)."""
     if unavailable("pdf"):
         return sheet
-    return writer("pdf").paginate(sheet, keep_layout="pdf" in formats)
+    from . import plan
+
+    return plan.paginate(sheet, keep_layout="pdf" in formats)
 
 
 def parse_formats(value: object) -> tuple[str, ...] | None:

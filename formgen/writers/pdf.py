@@ -65,13 +65,10 @@ class _Group:
 
 
 def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
-    """The page plan every format follows: lay the form out once, as its PDF, and cut it into pages
-    there (``Sheet.split_at``): a merged 一级/二级 cell that a page break cuts gets its label again on
-    the next page. Only clean starts count: a very tall row running over a break is not one."""
+    """The page plan laid out by WeasyPrint, for a form the measure cannot plan (``plan``): lay
+    it out once, as its PDF, and cut it where its pages start (``Sheet.split_at``)."""
     document = _render(render_html(sheet))
-    pages = _rows_per_page(document)
-    starts = [min(rows) for before, rows in zip(pages, pages[1:]) if rows and min(rows) not in before]
-    paginated = sheet.split_at(starts)
+    paginated = sheet.split_at(_page_starts(document))
     if keep_layout and paginated.cells == sheet.cells:  # nothing was cut: this layout is the PDF's
         _laid_out[id(paginated)] = document
     return paginated
@@ -82,12 +79,14 @@ _laid_out: dict[int, object] = {}
 
 
 def write(sheet: Sheet, path) -> None:
-    """Print one form into a PDF, following its page plan (see ``paginate``). Where the labels
-    repeated on a new page move a break (a label needing more room than its rows), the PDF keeps
-    that layout and counts a fallback (``fallbacks``)."""
+    """Print one form into a PDF, laid out once from its page plan. Should its pages start
+    elsewhere (a stylesheet the measure misreads), it is cut where they do start and laid out
+    again, so that every page still carries its labels, and the form is counted (``fallbacks``)."""
     document = _laid_out.pop(id(sheet), None) or _render(render_html(sheet))
-    if sheet.page_starts and not set(sheet.page_starts) <= _page_starts(document):
+    starts = _page_starts(document)
+    if starts != set(sheet.page_starts):
         fallbacks.append(sheet.name)
+        document = _render(render_html(sheet.split_at(starts)))
     document.write_pdf(path)
 
 
@@ -132,8 +131,10 @@ def _rows_per_page(document) -> list[set[int]]:
 
 
 def _page_starts(document) -> set[int]:
-    """The grid rows that open a page, after the first page."""
-    return {min(rows) for rows in _rows_per_page(document)[1:] if rows}
+    """The grid rows that open a page, after the first page. Only clean starts count: a very
+    tall row running over a break is not one."""
+    pages = _rows_per_page(document)
+    return {min(rows) for before, rows in zip(pages, pages[1:]) if rows and min(rows) not in before}
 
 
 def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[str] | None = None) -> str:
