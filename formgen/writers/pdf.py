@@ -23,7 +23,7 @@ import jinja2
 
 from ..files import write_atomically
 from ..layout.sheet import Cell, Compilation, Sheet
-from . import WriterUnavailable
+from . import WriterUnavailable, weasy
 from .measure import splittable_rows
 
 _HERE = Path(__file__).parent
@@ -120,7 +120,7 @@ def _title_page(compilation: Compilation) -> Path:
 
 def _render(html: str):
     check_available()  # without Pango or a Song face: a WriterUnavailable saying what to install
-    return _weasyprint().HTML(string=html).render(font_config=_font_config())
+    return weasy.render(html, _font_config())
 
 
 def _rows_per_page(document) -> list[set[int]]:
@@ -219,7 +219,7 @@ def check_available() -> None:
 
 def preload() -> None:
     """Load WeasyPrint, Pango and the fonts now rather than at the first PDF."""
-    _weasyprint()
+    weasy.preload()
     _font_config()
 
 
