@@ -153,7 +153,7 @@ def _footer_css(sheet: Sheet) -> str:
     # The layout's words around the page numbers, each number a CSS counter in its place.
     quoted = [json.dumps(part, ensure_ascii=False) for part in sheet.footer_parts]
     return ("@page { @bottom-center { content: %s counter(page) %s counter(pages) %s; font-size: 9pt;"
-            " font-family: \"formgen Song\", \"Noto Serif CJK SC\", serif; } }\n" % tuple(quoted))
+            " font-family: \"formgen Song\", \"formgen Song 2\", \"Noto Serif CJK SC\", serif; } }\n" % tuple(quoted))
 
 
 @functools.cache
