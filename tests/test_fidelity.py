@@ -94,6 +94,35 @@ def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):
     assert lines > 5 and ws.row_dimensions[top + 8].height >= lines * 10.5 * 1.2
 
 
+def test_xlsx_rows_are_as_tall_as_the_pdf_prints_them(fidelity_build):
+    """The XLSX's row heights come from the page plan's measure: each row as tall as in the PDF, or
+    one line taller where a text fills its PDF line to within half a character (宋体 in Excel or
+    WPS may set a little wider). Only a row too tall for one worksheet row differs, spread over
+    several (``xlsx_row_starts``)."""
+    from weasyprint.formatting_structure import boxes
+
+    from formgen.writers import pdf
+
+    job, sheet = job_named(fidelity_build, LONG_FORM, "自评表")
+    document = pdf._render(pdf.render_html(sheet))  # noqa: SLF001
+    printed: dict[int, list[float]] = {}
+    for page in document.pages:
+        for box in page._page_box.descendants():  # noqa: SLF001
+            if isinstance(box, boxes.TableRowBox) and "repeat" not in (box.element.get("class") or ""):
+                printed.setdefault(int(box.element.get("data-row")), []).append(box.height * 0.75)
+    path = job.stem.with_suffix(".xlsx")
+    ws = openpyxl.load_workbook(path).active
+    top = len(sheet.headings) + 1
+    starts = xlsx_row_starts(path, top) + [ws.max_row + 1]
+    taller = 0
+    for row, [height] in ((r, h) for r, h in printed.items() if len(h) == 1):  # rows whole on one page
+        written = sum(ws.row_dimensions[r].height for r in range(starts[row], starts[row + 1]))
+        line = float(sheet.font_size_pt) * 1.35
+        assert height - 0.01 <= written <= height + line + 0.5, (row, height, written)
+        taller += written > height + 0.5
+    assert len(starts) == sheet.row_count + 1 and taller <= len(printed) // 4
+
+
 def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
     for job, sheet in jobs(fidelity_build):
         path = job.stem.with_suffix(".pdf")

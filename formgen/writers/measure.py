@@ -1,10 +1,13 @@
-"""How much room a text needs in a cell: the row heights no spreadsheet computes for us.
+"""How much room a text needs in a cell, estimated without a font: the row heights no
+spreadsheet computes for us, where there is no Pango to measure them (``plan``).
 
 Neither Excel nor LibreOffice grows a row to fit a merged, wrapped cell, so the
 XLSX writer must set every row height itself or long goals are cut off on paper.
-The estimate is deliberately generous: a Song face sets a CJK character one em
-wide and most Latin characters and digits half an em; we round each line up and
-add a margin for the face a reader's machine substitutes.
+With Pango it takes the PDF's own heights (``plan.row_heights_pt``); without, this
+estimate, deliberately generous: a Song face sets a CJK character one em wide and
+most Latin characters and digits half an em; we round each line up and add a margin
+for the face a reader's machine substitutes. It also finds the rows too tall to keep
+whole on a page, which the PDF lets break and the plan leaves to WeasyPrint.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from . import pdf
 from .measure import splittable_rows
 
 _SAMPLE_TEXT = "测"
+_PT_PER_PX = 0.75  # CSS px are 1/96 in
 # How often the plan of a cut sheet is measured again: labels repeated on a new page can
 # make a row taller and move a later break; two rounds settle every sample.
 _ROUNDS = 3
@@ -131,13 +132,29 @@ def _cell_heights(sheet: Sheet, geometry: _Geometry) -> dict[int, float]:
             for key, lines in cell_lines(sheet, geometry).items()}
 
 
-def cell_lines(sheet: Sheet, geometry: _Geometry | None = None) -> dict[int, int]:
+def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
+    """Each grid row's height in points as the PDF prints the (cut) sheet, for a format that sets
+    row heights itself (XLSX): as tall as the tallest cell ending in it, a merged cell counted from
+    its first row. ``narrower_by`` px narrows every text, leaving room for a face that sets wider."""
+    geometry = _geometry(sheet.stylesheet, sheet.orientation)
+    ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
+    for cell in sheet.cells:
+        ending[cell.row + cell.rowspan - 1].append(cell)
+    lines = cell_lines(sheet, geometry, narrower_by)
+    tops = [0.0] * (sheet.row_count + 1)
+    for row in range(sheet.row_count):
+        tops[row + 1] = max([tops[row]] + [tops[c.row] + lines[id(c)] * geometry.line_height
+                                           + geometry.cell_extra_height for c in ending[row]])
+    return [(bottom - top) * _PT_PER_PX for top, bottom in zip(tops, tops[1:])]
+
+
+def cell_lines(sheet: Sheet, geometry: _Geometry | None = None, narrower_by: float = 0.0) -> dict[int, int]:
     """The lines each cell's text (by ``id``) wraps to in its columns, as the PDF prints it."""
     geometry = geometry or _geometry(sheet.stylesheet, sheet.orientation)
     columns = [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
     lines = {}
     for cell in sheet.cells:
-        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
+        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width - narrower_by
         lines[id(cell)] = sum(_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs)
     return lines
 

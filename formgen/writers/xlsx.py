@@ -20,6 +20,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
+from . import unavailable
 from .measure import row_heights_pt
 
 MAX_ROW_PT = 400  # Excel's limit is 409 pt a row
@@ -29,6 +30,7 @@ _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
+_SLACK_PX = 7  # half a character of 10.5 pt: how much narrower the XLSX's row heights wrap texts
 _FORMULA_STARTS = set("=+-@")  # a text beginning so would become a formula when re-edited in Excel or WPS
 
 
@@ -151,7 +153,7 @@ def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]
     printing: a grid row that needs more is spread over several worksheet rows, its cells merged
     across them."""
     first_row, heights, row = [], {}, top
-    for height in row_heights_pt(sheet):
+    for height in _row_heights(sheet):
         first_row.append(row)
         parts = math.ceil(height / MAX_ROW_PT)
         for _ in range(parts):
@@ -159,6 +161,17 @@ def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]
             row += 1
     first_row.append(row)
     return first_row, heights
+
+
+def _row_heights(sheet: Sheet) -> list[float]:
+    """The PDF's row heights, measured as its page plan was (texts wrapped half a character
+    narrower: 宋体 in Excel or WPS may set a little wider than the PDF's face); an estimate
+    where there is no Pango to measure with."""
+    if unavailable("pdf"):
+        return row_heights_pt(sheet)
+    from .plan import row_heights_pt as measured
+
+    return [math.ceil(height * 4) / 4 for height in measured(sheet, narrower_by=_SLACK_PX)]
 
 
 def _grid_styles(ws: Worksheet, size: float) -> dict:
