@@ -49,6 +49,14 @@ def test_libreoffice_converts_every_docx_and_xlsx_with_all_their_text(fidelity_b
             for cell in sheet.cells:
                 for para in cell.paragraphs:
                     assert comparable(para) in text, (source.name, para)
+        if sheet is None:  # a 汇总表: each form numbers its own pages from 1, and counts them right
+            footers = [tuple(map(int, found)) for page in PdfReader(pdf).pages
+                       for found in re.findall(r"第(\d+)页共(\d+)页", comparable(page.extract_text()))]
+            assert len(footers) >= len(PdfReader(pdf).pages) - 2, source.name  # all but the cover and the index
+            runs = [footers[i:i + count] for i, (number, count) in enumerate(footers) if number == 1]
+            assert sum(map(len, runs)) == len(footers), (source.name, footers)
+            assert all(run == [(k, len(run)) for k in range(1, len(run) + 1)] for run in runs), (source.name, footers)
+            assert any(len(run) > 1 for run in runs), source.name
         if sheet is not None:  # pages open where the PDF opens them, each with the labels of its rows
             pages = [comparable(page.extract_text()) for page in PdfReader(pdf).pages]
             ours = [comparable(page.extract_text()) for page in PdfReader(source.with_suffix(".pdf")).pages]

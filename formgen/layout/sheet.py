@@ -73,6 +73,7 @@ class Sheet:
     stylesheet: str = field(default="", repr=False)  # the CSS a PDF is printed with (form.css)
     keep_rows: tuple[int, ...] = ()  # rows never last on a page: a section's header, the rows before 总分
     page_starts: tuple[int, ...] = ()  # rows that open a new page, once the pages are planned
+    page_count: int | None = None  # how many pages it prints on, once planned
     author: str = ""  # the unit the form is from: document properties
 
     @property
@@ -90,15 +91,16 @@ class Sheet:
         """(row, col, rowspan, colspan, text) of every cell, in reading order: what tests compare."""
         return sorted((c.row, c.col, c.rowspan, c.colspan, c.text) for c in self.cells)
 
-    def split_at(self, starts) -> "Sheet":
+    def split_at(self, starts, page_count: int | None = None) -> "Sheet":
         """This sheet paginated: each merged cell that a page start cuts becomes one cell a page,
-        each with the text (a 一级/二级 label, 绩效指标), so that every page reads on its own."""
+        each with the text (a 一级/二级 label, 绩效指标), so that every page reads on its own.
+        ``page_count`` is one page a start more, unless a row runs over a page (not a start)."""
         starts = tuple(sorted(set(starts)))
         cells = []
         for cell in self.cells:
             edges = [cell.row, *(s for s in starts if cell.row < s < cell.row + cell.rowspan), cell.row + cell.rowspan]
             cells += [replace(cell, row=top, rowspan=bottom - top) for top, bottom in zip(edges, edges[1:])]
-        return replace(self, cells=cells, page_starts=starts)
+        return replace(self, cells=cells, page_starts=starts, page_count=page_count or len(starts) + 1)
 
     @property
     def footer_parts(self) -> tuple[str, str, str]:

@@ -46,7 +46,8 @@ def write_compilation(compilation: Compilation, path) -> None:
     for member in compilation.members:
         section = document.add_section(WD_SECTION.NEW_PAGE)
         _set_page(section, member.sheet.orientation)
-        _set_footer(section, member.sheet, "SECTIONPAGES")  # each form numbers its own pages
+        _set_footer(section, member.sheet, "SECTIONPAGES")  # each form numbers its own pages…
+        _restart_page_numbers(section)  # …from 1
         _append_sheet(document, member.sheet)
     document.save(path)
 
@@ -61,8 +62,9 @@ def _set_properties(document, title: str, author: str) -> None:
 
 def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
     """The running footer: the form's name and 第 N 页 共 M 页. ``pages_field`` counts the pages:
-    NUMPAGES for a form's own document, SECTIONPAGES in a 汇总表 (Word and WPS update it;
-    LibreOffice shows its last saved value)."""
+    NUMPAGES for a form's own document, SECTIONPAGES in a 汇总表. Word and WPS update the fields;
+    LibreOffice does not update SECTIONPAGES and shows the value saved with it, so that value is
+    the planned count."""
     footer = section.footer
     footer.is_linked_to_previous = False
     paragraph = footer.paragraphs[0]._p
@@ -71,11 +73,20 @@ def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
     properties = _child(paragraph, "w:pPr")
     _child(properties, "w:jc", {"w:val": "center"})
     before, middle, after = sheet.footer_parts
-    for text, field in ((before, "PAGE"), (middle, pages_field), (after, None)):
+    for text, field, value in ((before, "PAGE", 1), (middle, pages_field, sheet.page_count or 1), (after, None, None)):
         _footer_run(paragraph, text)
         if field:
             simple = _child(paragraph, "w:fldSimple", {"w:instr": f" {field} "})
-            _footer_run(simple, "1")
+            _footer_run(simple, str(value))
+
+
+def _restart_page_numbers(section) -> None:
+    """Number this section's pages from 1 (``w:pgNumType``, in its place among the section's
+    properties: Word refuses a document whose elements are out of the schema's order)."""
+    numbering = OxmlElement("w:pgNumType", {qn("w:start"): "1"})
+    section._sectPr.insert_element_before(numbering, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
+                                          "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
+                                          "w:printerSettings", "w:sectPrChange")
 
 
 def _footer_run(parent, text: str) -> None:

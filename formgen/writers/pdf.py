@@ -68,7 +68,7 @@ def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
     """The page plan laid out by WeasyPrint, for a form the measure cannot plan (``plan``): lay
     it out once, as its PDF, and cut it where its pages start (``Sheet.split_at``)."""
     document = _render(render_html(sheet))
-    paginated = sheet.split_at(_page_starts(document))
+    paginated = sheet.split_at(_page_starts(document), len(document.pages))
     if keep_layout and paginated.cells == sheet.cells:  # nothing was cut: this layout is the PDF's
         _laid_out[id(paginated)] = document
     return paginated

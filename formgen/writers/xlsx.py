@@ -87,7 +87,7 @@ def write_compilation(compilation: Compilation, path) -> None:
     for number, member in enumerate(compilation.members, 1):
         name = sheet_title(member.sheet.name, taken)
         taken.add(name)
-        _fill_worksheet(workbook.create_sheet(name), member.sheet)
+        _fill_worksheet(workbook.create_sheet(name), member.sheet, in_compilation=True)
         row = 2 + number
         index.cell(row=row, column=1, value=number)
         link = index.cell(row=row, column=2)
@@ -106,7 +106,7 @@ def write_compilation(compilation: Compilation, path) -> None:
     workbook.save(path)
 
 
-def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
+def _fill_worksheet(ws: Worksheet, sheet: Sheet, in_compilation: bool = False) -> None:
     """Write one form into a worksheet: headings, merged grid, row heights, print setup."""
     columns = sheet.column_count
     for index, mm in enumerate(sheet.column_widths_mm(), start=1):
@@ -144,7 +144,7 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
 
     for row, height in heights.items():
         ws.row_dimensions[row].height = height
-    _print_setup(ws, sheet, first_row)
+    _print_setup(ws, sheet, first_row, in_compilation)
 
 
 def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]:
@@ -232,9 +232,13 @@ def _page_setup(ws: Worksheet, orientation: str) -> None:
     ws.page_margins.footer = inches / 2
 
 
-def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int]) -> None:
+def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int], in_compilation: bool) -> None:
     _page_setup(ws, sheet.orientation)
-    ws.oddFooter.center.text = sheet.footer("&P", "&N")  # Excel's page fields
+    pages = "&N"  # Excel's page fields
+    if in_compilation:  # a 汇总表 printed whole numbers its pages through all its sheets, and &N counts them all:
+        ws.page_setup.firstPageNumber, ws.page_setup.useFirstPageNumber = 1, True  # each form from 1
+        pages = str(sheet.page_count) if sheet.page_count else pages  # its own count, as planned
+    ws.oddFooter.center.text = sheet.footer("&P", pages)
     ws.oddFooter.center.size = 9
     if sheet.repeat_rows:
         ws.print_title_rows = f"{first_row[min(sheet.repeat_rows)]}:{first_row[max(sheet.repeat_rows) + 1] - 1}"
