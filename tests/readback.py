@@ -187,7 +187,7 @@ def cell_lines(sheet) -> list[tuple[str, list[str]]]:
         return [line for child in getattr(box, "children", []) for line in lines(child)]
 
     cells = []
-    for page in pdf._render(pdf.render_html(sheet)).pages:  # noqa: SLF001
+    for page in pdf.layout(sheet).pages:
         for box in page._page_box.descendants():  # noqa: SLF001
             if type(box).__name__ == "TableCellBox":
                 cells.append((box.element_tag, [line for line in lines(box) if line.strip()]))

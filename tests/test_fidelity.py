@@ -104,7 +104,7 @@ def test_xlsx_rows_are_as_tall_as_the_pdf_prints_them(fidelity_build):
     from formgen.writers import pdf
 
     job, sheet = job_named(fidelity_build, LONG_FORM, "自评表")
-    document = pdf._render(pdf.render_html(sheet))  # noqa: SLF001
+    document = pdf.layout(sheet)
     printed: dict[int, list[float]] = {}
     for page in document.pages:
         for box in page._page_box.descendants():  # noqa: SLF001
@@ -233,7 +233,7 @@ def test_no_pdf_page_ends_on_a_section_header_or_leaves_the_last_rows_alone(fide
     from formgen.writers import pdf
 
     for job, sheet in jobs(fidelity_build):
-        pages = pdf._rows_per_page(pdf._render(pdf.render_html(sheet)))  # noqa: SLF001
+        pages = pdf._rows_per_page(pdf.layout(sheet))  # noqa: SLF001
         for this in pages[:-1]:  # a row split over the break counts on both pages, so it is this page's last
             assert max(this) not in sheet.keep_rows, (job.name, max(this))
 

@@ -18,7 +18,7 @@ SPLIT_OVER_PAGES = {"城管执法监督考核辅助工作", "城管执法社会�
 
 
 def laid_out_starts(sheet) -> set[int]:
-    return pdf._page_starts(pdf._render(pdf.render_html(sheet)))  # noqa: SLF001
+    return pdf._page_starts(pdf.layout(sheet))  # noqa: SLF001
 
 
 def test_every_sample_is_planned_where_weasyprint_breaks_its_pages():
@@ -57,7 +57,7 @@ def printed_lines(sheet) -> list[int]:
     """The lines of text in each cell of the sheet's PDF layout, in reading order."""
     from weasyprint.formatting_structure import boxes
 
-    page = pdf._render(pdf.render_html(sheet)).pages[0]._page_box  # noqa: SLF001
+    page = pdf.layout(sheet).pages[0]._page_box  # noqa: SLF001
     return [sum(1 for line in box.descendants() if isinstance(line, boxes.LineBox) and line.children)
             for box in page.descendants() if isinstance(box, boxes.TableCellBox)]
 

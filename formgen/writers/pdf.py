@@ -67,7 +67,7 @@ class _Group:
 def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
     """The page plan laid out by WeasyPrint, for a form the measure cannot plan (``plan``): lay
     it out once, as its PDF, and cut it where its pages start (``Sheet.split_at``)."""
-    document = _render(render_html(sheet))
+    document = layout(sheet)
     paginated = sheet.split_at(_page_starts(document), len(document.pages))
     if keep_layout and paginated.cells == sheet.cells:  # nothing was cut: this layout is the PDF's
         _laid_out[id(paginated)] = document
@@ -82,11 +82,11 @@ def write(sheet: Sheet, path) -> None:
     """Print one form into a PDF, laid out once from its page plan. Should its pages start
     elsewhere (a stylesheet the measure misreads), it is cut where they do start and laid out
     again, so that every page still carries its labels, and the form is counted (``fallbacks``)."""
-    document = _laid_out.pop(id(sheet), None) or _render(render_html(sheet))
+    document = _laid_out.pop(id(sheet), None) or layout(sheet)
     starts = _page_starts(document)
     if starts != set(sheet.page_starts):
         fallbacks.append(sheet.name)
-        document = _render(render_html(sheet.split_at(starts)))
+        document = layout(sheet.split_at(starts))
     document.write_pdf(path)
 
 
@@ -116,6 +116,12 @@ def _title_page(compilation: Compilation) -> Path:
         html = render_html(None, compilation.stylesheet, cover_title=compilation.title_lines)
         write_atomically(page, _render(html).write_pdf)
     return page
+
+
+def layout(sheet: Sheet):
+    """WeasyPrint's layout of a sheet, its pages and their boxes: what the plan measures against,
+    and what tests read."""
+    return _render(render_html(sheet))
 
 
 def _render(html: str):

@@ -126,10 +126,10 @@ def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
     return tuple(starts)
 
 
-def _cell_heights(sheet: Sheet, geometry: _Geometry) -> dict[int, float]:
+def _cell_heights(sheet: Sheet, geometry: _Geometry, narrower_by: float = 0.0) -> dict[int, float]:
     """The height of each cell's box (by ``id``) with its text wrapped in its columns."""
     return {key: lines * geometry.line_height + geometry.cell_extra_height
-            for key, lines in cell_lines(sheet, geometry).items()}
+            for key, lines in cell_lines(sheet, geometry, narrower_by).items()}
 
 
 def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
@@ -140,11 +140,10 @@ def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
     ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     for cell in sheet.cells:
         ending[cell.row + cell.rowspan - 1].append(cell)
-    lines = cell_lines(sheet, geometry, narrower_by)
+    heights = _cell_heights(sheet, geometry, narrower_by)
     tops = [0.0] * (sheet.row_count + 1)
     for row in range(sheet.row_count):
-        tops[row + 1] = max([tops[row]] + [tops[c.row] + lines[id(c)] * geometry.line_height
-                                           + geometry.cell_extra_height for c in ending[row]])
+        tops[row + 1] = max([tops[row]] + [tops[c.row] + heights[id(c)] for c in ending[row]])
     return [(bottom - top) * _PT_PER_PX for top, bottom in zip(tops, tops[1:])]
 
 
@@ -211,7 +210,7 @@ def _geometry(stylesheet: str, orientation: str) -> _Geometry:
         headings=[Heading(_SAMPLE_TEXT, kind) for kind in ("title", "subtitle", "note")],
         column_widths=[Decimal(100)], row_count=2, orientation=orientation, stylesheet=stylesheet,
         cells=[Cell(0, 0, [_SAMPLE_TEXT], is_label=True), Cell(1, 0, [_SAMPLE_TEXT])])
-    page = pdf._render(pdf.render_html(sample)).pages[0]._page_box  # noqa: SLF001 (pinned WeasyPrint)
+    page = pdf.layout(sample).pages[0]._page_box  # noqa: SLF001 (pinned WeasyPrint)
     found = list(page.descendants())
     headings = [box for box in found if isinstance(box, boxes.BlockBox) and box.element_tag in ("h1", "p")]
     table = next(box for box in found if isinstance(box, boxes.TableBox))
