@@ -34,7 +34,7 @@ from .measure import splittable_rows
 _SAMPLE_TEXT = "测"
 _PT_PER_PX = 0.75  # CSS px are 1/96 in
 # How often the plan of a cut sheet is measured again: labels repeated on a new page can
-# make a row taller and move a later break; two rounds settle every sample.
+# make a row taller and move a later break (on every sample the first check agrees).
 _ROUNDS = 3
 
 
