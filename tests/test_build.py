@@ -223,6 +223,23 @@ def test_parallel_and_serial_builds_write_the_same_files(workspace):
     assert differing == []
 
 
+def test_a_build_leaves_no_font_copies_in_the_temporary_folder(workspace, tmp_path):
+    """WeasyPrint copies the cut faces (8 MB) into a temporary folder in every process that prints
+    a PDF; each process removes its own when it ends, workers included."""
+    import os
+    import subprocess
+    import sys
+
+    make_workspace(workspace)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    completed = subprocess.run([sys.executable, "-m", "formgen", "build", "ws", "-o", "out", "-f", "pdf", "-j", "2"],
+                               cwd=workspace.root, env={**os.environ, "TMPDIR": str(temporary)}, capture_output=True)
+    assert completed.returncode == 0, completed.stderr.decode()
+    assert len(list((workspace.root / "out" / "某局").glob("*.pdf"))) == 4  # three forms and their 汇总表
+    assert list(temporary.iterdir()) == []
+
+
 def test_watch_rebuilds_after_a_save(workspace):
     from formgen.workspace.watch import watch
 

@@ -17,6 +17,7 @@ page image; when this was written, every page of every sample was compared):
 from __future__ import annotations
 
 import functools
+import shutil
 import xml.etree.ElementTree as ElementTree
 
 # The rules of WeasyPrint's html5_ua.css for the elements print.html writes, values unchanged.
@@ -43,7 +44,27 @@ th { font-weight: bold }
 
 def render(html: str, font_config):
     """Lay ``html`` (well-formed XML, as ``print.html`` writes it) out into a WeasyPrint document."""
-    return _page_class()(html).render(font_config=font_config)
+    document = _page_class()(html).render(font_config=font_config)
+    _remove_font_copies_at_exit(font_config)
+    return document
+
+
+_font_copies: set[str] = set()  # the font folders whose removal is arranged (a child inherits its parent's)
+
+
+def _remove_font_copies_at_exit(font_config) -> None:
+    """WeasyPrint copies every ``@font-face`` font (our cut faces: 8 MB) into a temporary folder of
+    its font configuration, and removes it only when that object is collected, which a worker
+    process never does: multiprocessing ends it with ``os._exit``. Every worker of every build
+    left its copies behind. The process that made the folder now removes it when it ends, worker or
+    not (multiprocessing runs its finalizers in both); a folder a child inherited stays its parent's."""
+    import multiprocessing.util
+
+    folder = getattr(font_config, "_folder", None)  # set at the first @font-face (WeasyPrint 70)
+    if folder is None or str(folder) in _font_copies:
+        return
+    _font_copies.add(str(folder))
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True}, exitpriority=0)
 
 
 @functools.cache
