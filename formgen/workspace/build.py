@@ -172,7 +172,7 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
             for (plan, group), outcome in workers.run(_without_failed_members(compilations, unwritten, record, report)):
                 done += 1
                 record_compilation(plan, outcome, record, report.compilations, report.failed)
-                kind = "PDF" if set(group) <= writers.COMPILED_FROM_PRINTED_FORMS else "DOCX/XLSX"
+                kind = "/".join(fmt.upper() for fmt in group)
                 on_progress(done, total, f"{plan.folder.name}/汇总表 {plan.title}（{kind}）", not isinstance(outcome, Failed))
     finally:
         try:

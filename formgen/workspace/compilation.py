@@ -92,7 +92,7 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         from_printed = tuple(f for f in formats_of_plan if f in writers.COMPILED_FROM_PRINTED_FORMS)
         tasks = [((plan, group), write_compilation,
                   CompilationTask(plan.title, members, stem, group, str(output / CACHE_FOLDER)))
-                 for group in (from_sheets, from_printed) if group]
+                 for group in [(fmt,) for fmt in from_sheets] + [from_printed] if group]  # one a format: in parallel
         record.pending[stem] = PendingCompilation(len(tasks), fingerprint, kept)
         planned += tasks
     return planned
