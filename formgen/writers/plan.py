@@ -13,12 +13,14 @@ row and the rules WeasyPrint breaks a table by.
   tallest cell ending in it, a merged cell counted from its first row when that row is on
   the same page. A row that does not fit opens the next page, unless the row before it is
   a keep row (``break-after: avoid``): the page then opens at the first row of that run. A
-  page past the header rows starts with them again.
+  page past the header rows starts with them again. A very tall row (``measure.
+  splittable_rows``: long goals) is split as WeasyPrint splits it: the lines that fit stay,
+  two of a paragraph at least on either side, the rest open the next page.
 
-What it does not model it does not guess: a row that would be split over a page (a very
-tall one, ``measure.splittable_rows``, or one taller than a page), or a run of keep rows
-filling a page, answers None, and the form is laid out with WeasyPrint instead
-(``pdf.paginate``). The PDF writer checks its pages against the plan either way.
+What it does not model it does not guess: a tall row split below the repeated header or
+holding a merged cell, a row taller than a page, or a run of keep rows filling a page
+answers None, and the form is laid out with WeasyPrint instead (``pdf.paginate``). None
+of the samples needs that. The PDF writer checks its pages against the plan either way.
 """
 
 from __future__ import annotations
@@ -41,23 +43,30 @@ _ROUNDS = 3
 def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
     """The sheet cut into the pages every format prints: measured, or laid out by WeasyPrint
     where the measure cannot tell (see the module's docstring)."""
-    starts = page_starts(sheet)
-    if starts is None:
+    pages = plan_pages(sheet)
+    if pages is None:
         return pdf.paginate(sheet, keep_layout)
-    return sheet.split_at(starts)
+    return sheet.split_at(*pages)
 
 
 def page_starts(sheet: Sheet) -> tuple[int, ...] | None:
-    """The rows that open pages 2, 3, …, as WeasyPrint will print the sheet once it is cut there
-    (its labels repeated on each page), or None when the measure cannot tell."""
-    starts = _place_rows(sheet)
+    """The rows that open pages 2, 3, … (see ``plan_pages``), or None when the measure cannot tell."""
+    pages = plan_pages(sheet)
+    return pages and pages[0]
+
+
+def plan_pages(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
+    """The rows that open pages (a row running over a page opens none) and the number of pages,
+    as WeasyPrint will print the sheet once it is cut there (its labels repeated on each page),
+    or None when the measure cannot tell."""
+    pages = _place_rows(sheet)
     for _ in range(_ROUNDS):
-        if starts is None:
+        if pages is None:
             return None
-        again = _place_rows(sheet.split_at(starts))
-        if again == starts:
-            return starts
-        starts = again
+        again = _place_rows(sheet.split_at(pages[0]))
+        if again == pages:
+            return pages
+        pages = again
     return None
 
 
@@ -97,6 +106,7 @@ def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
         return max([top] + [tops[c.row] + heights[id(c)] for c in ending[row] if c.row in tops]) - top
 
     starts: list[int] = []
+    count = 1
     tops: dict[int, float] = {}
     y = geometry.page_top + geometry.first_heading_top + _headings_height(sheet, geometry) + geometry.table_edge
     page_start, row = 0, 0
@@ -107,8 +117,15 @@ def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
         if content_bottom <= bottom * (1 + 1e-9):  # WeasyPrint's own tolerance
             y, row = row_bottom, row + 1
             continue
-        if row in splittable or row == page_start:
-            return None  # WeasyPrint would split this row over two pages
+        if row in splittable:  # WeasyPrint splits it: its text runs on at the top of the next page
+            rest = _rest_of_split_row(sheet, starting[row], y, geometry)
+            if rest is None or (header and row > max(header)):  # below a repeated header: not modelled
+                return None
+            count, page_start, row, tops = count + 1, row, row + 1, {}
+            y = geometry.page_top + rest
+            continue
+        if row == page_start:
+            return None  # taller than a page: WeasyPrint would split it
         start = row
         while start - 1 in sheet.keep_rows:
             start -= 1
@@ -117,13 +134,54 @@ def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
         if start <= page_start:
             return None
         starts.append(start)
+        count += 1
         page_start, row, tops = start, start, {}
         y = geometry.page_top + geometry.table_edge
         if header and start > max(header):  # the header rows again at the top
             for repeated in header:
                 tops[repeated] = y
                 y += height(repeated, tops)
-    return tuple(starts)
+    return tuple(starts), count
+
+
+# CSS's default orphans and widows: a paragraph split over two pages leaves two lines on each.
+_ORPHANS = _WIDOWS = 2
+
+
+def _rest_of_split_row(sheet: Sheet, cells: list[Cell], top: float, geometry: _Geometry) -> float | None:
+    """The height of what a split row prints at the top of the next page: the lines of its cells
+    that did not fit on this page (lines may reach the page's very bottom), each paragraph keeping
+    two lines on either side of the break, and the cells' bottom padding and border. None when it
+    is not a split WeasyPrint makes this way (a merged cell in the row, nothing that fits)."""
+    edge = geometry.cell_extra_height / 2  # border and padding above the first line, and below the last
+    room = (geometry.page_bottom * (1 + 1e-9) - top - edge) / geometry.line_height  # lines that fit, and a part
+    if cells == [] or any(c.rowspan > 1 for c in cells):
+        return None
+    columns = [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
+    rest, placed = 0.0, 0
+    for cell in cells:
+        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
+        lines = [_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs]
+        if sum(lines) <= room < sum(lines) + edge / geometry.line_height:
+            return None  # its last line fits, its bottom padding not: not modelled
+        fitting = _fitting_lines(lines, int(room))
+        placed += fitting
+        if fitting < sum(lines):
+            rest = max(rest, (sum(lines) - fitting) * geometry.line_height + edge)
+    return rest if rest and placed else None
+
+
+def _fitting_lines(paragraphs: list[int], room: int) -> int:
+    """How many of a cell's lines (given per paragraph) print above a break after ``room`` lines:
+    a paragraph cut there keeps ``_ORPHANS`` lines before it and ``_WIDOWS`` after, or moves whole."""
+    before = 0
+    for lines in paragraphs:
+        if before + lines <= room:
+            before += lines
+            continue
+        inside = min(room - before, lines - _WIDOWS)
+        return before + inside if inside >= _ORPHANS else before
+    return before
 
 
 def _cell_heights(sheet: Sheet, geometry: _Geometry, narrower_by: float = 0.0) -> dict[int, float]:
