@@ -7,12 +7,14 @@ form, more than half the time of writing a PDF. Cut once, per machine, to the
 that, and the PDFs are half the size. A character outside the cut is printed from
 the full face, which stays next in the font list, so nothing is ever left blank.
 
-Each weight is cut in two: the common part (Latin, signs, punctuation and the 3,755
-hanzi of GB2312's first level) and the rare part (its second level). WeasyPrint keeps
-a subset's glyph numbers, so its cost grows with the highest glyph a form uses: with
-the rare hanzi in a face of their own, a form that uses none (most do) subsets a face
-of 5,800 glyphs, not 8,600, and its PDF is a quarter smaller. The two faces are two
-families, ``FAMILIES``, listed in that order in form.css; the glyphs are the same.
+Each weight is cut in two, because WeasyPrint's subsetting costs grow with the face it
+subsets, whatever few glyphs a form takes from it. The regular weight: the common part
+(Latin, signs, punctuation and the 3,755 hanzi of GB2312's first level) and the rare part
+(its second level), so that a form using no rare hanzi (most) subsets a face of 5,800
+glyphs, not 8,600, and its PDF is a quarter smaller. The bold weight prints only titles:
+its first part holds the hanzi of the built-in templates' titles and the common part's
+other characters (2,100 glyphs), the second all the rest. The parts are two families, ``FAMILIES``, listed in that order in
+form.css; the glyphs are the same.
 
 ``python -m formgen.writers.fonts`` makes the cut faces (``make setup`` runs it); until they
 exist the PDF writer uses the full face, correct but slower.
@@ -20,8 +22,10 @@ exist the PDF writer uses the full face, correct but slower.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -29,6 +33,7 @@ from pathlib import Path
 from ..files import write_atomically
 
 FAMILIES = ("formgen Song", "formgen Song 2")  # the common part, the rare part
+_HANZI = re.compile(r"[\u4e00-\u9fff]")
 SOURCES = {"normal": "NotoSerifCJK-Regular.ttc", "bold": "NotoSerifCJK-Bold.ttc"}
 _FONT_FOLDERS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
 _SIMPLIFIED_CHINESE = 2  # index of Noto Serif CJK SC in the collection
@@ -43,26 +48,43 @@ def _source(weight: str) -> Path | None:
     return next((folder / SOURCES[weight] for folder in _FONT_FOLDERS if (folder / SOURCES[weight]).is_file()), None)
 
 
-def _cut_path(source: Path, part: int) -> Path:
+def _cut_path(source: Path, weight: str, part: int) -> Path:
+    """Where a part is kept: named by its source file and by the characters it holds, so that a
+    change of either cuts it again."""
     stat = source.stat()
-    key = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:gb2312-v2:{part}".encode()).hexdigest()[:16]
+    chars = "".join(sorted(characters(weight)[part]))
+    key = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{chars}".encode()).hexdigest()[:16]
     return cache_folder() / f"{source.stem}-{part}-{key}.otf"
 
 
-def characters() -> tuple[set[str], set[str]]:
-    """The characters of each part: Latin, signs, punctuation and GB2312 up to the end of its first
-    level of hanzi (row 55); then the rest of GB2312 (its second level)."""
+@functools.cache
+def characters(weight: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The characters of each part of a weight (see the module's docstring)."""
     common = {chr(c) for c in range(0x20, 0x250)}
     for start, end in ((0x2000, 0x2070), (0x2100, 0x2300), (0x2460, 0x2500), (0x3000, 0x3040), (0xFF00, 0xFFF0)):
         common |= {chr(c) for c in range(start, end)}
-    parts: tuple[set[str], set[str]] = (common, set())
+    rare = set()
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
             try:
-                parts[high > 0xD7].add(bytes((high, low)).decode("gb2312"))
+                (rare if high > 0xD7 else common).add(bytes((high, low)).decode("gb2312"))
             except UnicodeDecodeError:
                 pass
-    return parts
+    if weight == "normal":
+        return frozenset(common), frozenset(rare)
+    # The titles' hanzi, and every other character of the common part: fontconfig ranks a family's
+    # faces by the languages they cover before their weight, so the bold part must cover the same
+    # alphabets as the regular one, or titles print in the regular face.
+    titles = {c for c in common if not _HANZI.match(c)} | set("".join(_built_in_titles()))
+    return frozenset(titles), frozenset((common | rare) - titles)
+
+
+def _built_in_titles() -> list[str]:
+    """The titles (``<h1>``) of the built-in templates, and the words of a 汇总表's cover title."""
+    from ..wording import TEMPLATES
+
+    found = [re.findall(r"<h1>([^<{]+)</h1>", t.read_text(encoding="utf-8")) for t in TEMPLATES.glob("*.html")]
+    return [title for titles in found for title in titles] + ["年度项目绩效目标自评汇总表"]
 
 
 def font_faces() -> dict[tuple[str, str], Path]:
@@ -71,8 +93,8 @@ def font_faces() -> dict[tuple[str, str], Path]:
     for weight in SOURCES:
         source = _source(weight)
         for part, family in enumerate(FAMILIES):
-            if source is not None and _cut_path(source, part).is_file():
-                faces[family, weight] = _cut_path(source, part)
+            if source is not None and _cut_path(source, weight, part).is_file():
+                faces[family, weight] = _cut_path(source, weight, part)
     return faces
 
 
@@ -88,12 +110,12 @@ def _cut(job: tuple[str, int]) -> str:
 
     weight, part = job
     source = _source(weight)
-    target = _cut_path(source, part)
+    target = _cut_path(source, weight, part)
     font = TTFont(source, fontNumber=_SIMPLIFIED_CHINESE, lazy=True)
     options = subset.Options()
     options.name_IDs, options.layout_features, options.notdef_outline, options.hinting = ["*"], ["*"], True, False
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in characters()[part]])
+    subsetter.populate(unicodes=[ord(c) for c in characters(weight)[part]])
     subsetter.subset(font)
     write_atomically(target, lambda path: font.save(str(path)))
     return str(target)
@@ -101,8 +123,8 @@ def _cut(job: tuple[str, int]) -> str:
 
 def make_faces() -> list[str]:
     """Cut the faces not cut yet (in parallel: each takes 10 to 20 s); the paths made."""
-    current = {_cut_path(_source(weight), part): (weight, part) for weight in SOURCES if _source(weight) is not None
-               for part in range(len(FAMILIES))}
+    current = {_cut_path(_source(weight), weight, part): (weight, part) for weight in SOURCES
+               if _source(weight) is not None for part in range(len(FAMILIES))}
     for old in cache_folder().glob("*.otf"):  # cuts of an earlier version or of an updated source
         if old not in current:
             old.unlink(missing_ok=True)
