@@ -223,6 +223,20 @@ def test_parallel_and_serial_builds_write_the_same_files(workspace):
     assert differing == []
 
 
+def test_a_units_compilation_is_written_as_soon_as_its_forms_are(workspace):
+    """Each 汇总表 starts once the last of its forms is written, before the forms of other units."""
+    workspace.write("ws/甲局/formgen.yaml", UNIT.replace("某局", "甲局"))
+    workspace.write("ws/甲局/一.yaml", declaration(项目名称="项目名称: 一"))
+    workspace.write("ws/乙局/formgen.yaml", UNIT.replace("某局", "乙局"))
+    for name in ("二", "三"):
+        workspace.write(f"ws/乙局/{name}.yaml", declaration(项目名称=f"项目名称: {name}"))
+    labels = []
+    building.build([workspace.root / "ws"], workspace.root / "out", ("xlsx",), jobs=1,
+                   on_progress=lambda done, total, label, ok: labels.append(label))
+    assert labels == ["乙局/三", "乙局/二", "乙局/汇总表 乙局2023年度项目绩效目标汇总表（XLSX）",  # 乙 sorts first
+                      "甲局/一", "甲局/汇总表 甲局2023年度项目绩效目标汇总表（XLSX）"]
+
+
 def test_a_build_leaves_no_font_copies_in_the_temporary_folder(workspace, tmp_path):
     """WeasyPrint copies the cut faces (8 MB) into a temporary folder in every process that prints
     a PDF; each process removes its own when it ends, workers included."""

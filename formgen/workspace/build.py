@@ -162,18 +162,36 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
         total = len(form_tasks) + len(compilations)
         with Workers(jobs, total, formats or writers.FORMATS) as workers:
             done, unwritten = 0, set()
-            for form, outcome in workers.run(form_tasks):
+            # A 汇总表 is written once the forms of it that this build renders are (its PDF is made
+            # of their PDFs), while the forms of other units still print.
+            rendering = {str(form.source.file) for form in pending}
+            waiting = {id(task): {str(m.file) for m in task[2].members} & rendering for task in compilations}
+
+            def written(form, outcome) -> list:
+                """The 汇总表 tasks whose last form this was."""
+                if not isinstance(form, Form):
+                    return []
+                ready = []
+                for task in compilations:
+                    if str(form.source.file) in waiting[id(task)]:
+                        waiting[id(task)].discard(str(form.source.file))
+                        ready += [] if waiting[id(task)] else [task]
+                return _without_failed_members(ready, unwritten, record, report)
+
+            ready_now = [task for task in compilations if not waiting[id(task)]]
+            tasks = form_tasks + _without_failed_members(ready_now, unwritten, record, report)
+            for key, outcome in workers.run(tasks, then=written):
                 done += 1
-                _record_form(form, outcome, report, record)
-                if isinstance(outcome, Failed):
-                    unwritten.add(str(form.source.file))
-                on_progress(done, total, f"{form.stem.parent.name}/{form.name}", not isinstance(outcome, Failed))
-            # Then the 汇总表: its PDF is made of the forms' PDFs, its DOCX and XLSX follow their page plans.
-            for (plan, group), outcome in workers.run(_without_failed_members(compilations, unwritten, record, report)):
-                done += 1
-                record_compilation(plan, outcome, record, report.compilations, report.failed)
-                kind = "/".join(fmt.upper() for fmt in group)
-                on_progress(done, total, f"{plan.folder.name}/汇总表 {plan.title}（{kind}）", not isinstance(outcome, Failed))
+                if isinstance(key, Form):
+                    _record_form(key, outcome, report, record)
+                    if isinstance(outcome, Failed):
+                        unwritten.add(str(key.source.file))
+                    on_progress(done, total, f"{key.stem.parent.name}/{key.name}", not isinstance(outcome, Failed))
+                else:
+                    plan, group = key
+                    record_compilation(plan, outcome, record, report.compilations, report.failed)
+                    kind = "/".join(fmt.upper() for fmt in group)
+                    on_progress(done, total, f"{plan.folder.name}/汇总表 {plan.title}（{kind}）", not isinstance(outcome, Failed))
     finally:
         try:
             report.removed = record.save(report.done, report.written)

@@ -8,7 +8,8 @@ found by format name in the registry and every file is written atomically.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,12 +140,27 @@ class Workers:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def run(self, tasks: list):
-        """Yield (key, outcome) for each (key, function, argument), as they finish."""
+    def run(self, tasks: list, then=lambda key, outcome: ()):
+        """Yield (key, outcome) for each (key, function, argument), as they finish. Once the caller
+        has taken an outcome, ``then(key, outcome)`` may give more tasks, which run too: a unit's
+        汇总表 starts as soon as its last form is written, while other units' forms still print."""
         if self.pool is None:
-            for key, function, argument in tasks:
-                yield key, function(argument)
+            queue = deque(tasks)
+            while queue:
+                key, function, argument = queue.popleft()
+                outcome = function(argument)
+                yield key, outcome
+                queue.extendleft(reversed(list(then(key, outcome))))
             return
-        futures = {self.pool.submit(function, argument): key for key, function, argument in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        # A few tasks a worker in the pool's queue at a time, so that those ``then`` gives go
+        # before the ones still waiting here (the pool's own queue is first come, first served).
+        waiting, running = deque(tasks), {}
+        while waiting or running:
+            while waiting and len(running) < 2 * self.count:
+                key, function, argument = waiting.popleft()
+                running[self.pool.submit(function, argument)] = key
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                key, outcome = running.pop(future), future.result()
+                yield key, outcome
+                waiting.extendleft(reversed(list(then(key, outcome))))
