@@ -87,8 +87,9 @@ class _Geometry:
     cell_extra_width: float  # and beside it
 
 
-def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
-    """The page starts of ``sheet`` as it is (cut or not), or None (see the module's docstring)."""
+def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
+    """The page starts and the page count of ``sheet`` as it is (cut or not), or None (see the
+    module's docstring)."""
     geometry = _geometry(sheet.stylesheet, sheet.orientation)
     heights = _cell_heights(sheet, geometry)
     starting: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
@@ -119,8 +120,8 @@ def _place_rows(sheet: Sheet) -> tuple[int, ...] | None:
             continue
         if row in splittable:  # WeasyPrint splits it: its text runs on at the top of the next page
             rest = _rest_of_split_row(sheet, starting[row], y, geometry)
-            if rest is None or (header and row > max(header)):  # below a repeated header: not modelled
-                return None
+            if rest is None or (header and row > max(header)) or geometry.page_top + rest > bottom:
+                return None  # below a repeated header, or running over one more page: not modelled
             count, page_start, row, tops = count + 1, row, row + 1, {}
             y = geometry.page_top + rest
             continue
