@@ -63,8 +63,8 @@ def test_texts_wrap_as_weasyprint_wraps_them():
                         cells=[cell for row, text in enumerate(texts) for cell in (
                             Cell(row, 0, text.split("\n")), Cell(row, 1, ["值"]))])
         assert plan.page_starts(sheet) == ()  # one page: every cell below is whole
-        measured = plan.cell_lines(sheet)
-        assert [measured[id(c)] for c in sheet.cells] == printed_lines(sheet)
+        measured = plan.paragraph_lines(sheet)
+        assert [sum(measured[id(c)]) for c in sheet.cells] == printed_lines(sheet)
 
 
 def printed_lines(sheet) -> list[int]:

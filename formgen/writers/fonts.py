@@ -80,11 +80,10 @@ def characters(weight: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _built_in_titles() -> list[str]:
-    """The titles (``<h1>``) of the built-in templates, and the words of a 汇总表's cover title."""
-    from ..wording import TEMPLATES
+    """The titles of the built-in templates, and the words of a 汇总表's cover title."""
+    from ..wording import known_titles
 
-    found = [re.findall(r"<h1>([^<{]+)</h1>", t.read_text(encoding="utf-8")) for t in TEMPLATES.glob("*.html")]
-    return [title for titles in found for title in titles] + ["年度项目绩效目标自评汇总表"]
+    return [*known_titles(), "年度项目绩效目标自评汇总表"]
 
 
 def font_faces() -> dict[tuple[str, str], Path]:
@@ -93,8 +92,9 @@ def font_faces() -> dict[tuple[str, str], Path]:
     for weight in SOURCES:
         source = _source(weight)
         for part, family in enumerate(FAMILIES):
-            if source is not None and _cut_path(source, weight, part).is_file():
-                faces[family, weight] = _cut_path(source, weight, part)
+            path = _cut_path(source, weight, part) if source is not None else None
+            if path is not None and path.is_file():
+                faces[family, weight] = path
     return faces
 
 

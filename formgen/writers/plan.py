@@ -91,7 +91,8 @@ def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
     """The page starts and the page count of ``sheet`` as it is (cut or not), or None (see the
     module's docstring)."""
     geometry = _geometry(sheet.stylesheet, sheet.orientation)
-    heights = _cell_heights(sheet, geometry)
+    lines = paragraph_lines(sheet, geometry)
+    heights = _cell_heights(lines, geometry)
     starting: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     for cell in sheet.cells:
@@ -119,7 +120,7 @@ def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
             y, row = row_bottom, row + 1
             continue
         if row in splittable:  # WeasyPrint splits it: its text runs on at the top of the next page
-            rest = _rest_of_split_row(sheet, starting[row], y, geometry)
+            rest = _rest_of_split_row(starting[row], lines, y, geometry)
             if rest is None or (header and row > max(header)) or geometry.page_top + rest > bottom:
                 return None  # below a repeated header, or running over one more page: not modelled
             count, page_start, row, tops = count + 1, row, row + 1, {}
@@ -149,26 +150,25 @@ def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
 _ORPHANS = _WIDOWS = 2
 
 
-def _rest_of_split_row(sheet: Sheet, cells: list[Cell], top: float, geometry: _Geometry) -> float | None:
+def _rest_of_split_row(cells: list[Cell], lines: dict[int, list[int]], top: float, geometry: _Geometry) -> float | None:
     """The height of what a split row prints at the top of the next page: the lines of its cells
-    that did not fit on this page (lines may reach the page's very bottom), each paragraph keeping
-    two lines on either side of the break, and the cells' bottom padding and border. None when it
-    is not a split WeasyPrint makes this way (a merged cell in the row, nothing that fits)."""
+    (``lines``: by paragraph) that did not fit on this page (lines may reach the page's very bottom),
+    each paragraph keeping two lines on either side of the break, and the cells' bottom padding and
+    border. None when it is not a split WeasyPrint makes this way (a merged cell in the row, nothing
+    that fits)."""
     edge = geometry.cell_extra_height / 2  # border and padding above the first line, and below the last
     room = (geometry.page_bottom * (1 + 1e-9) - top - edge) / geometry.line_height  # lines that fit, and a part
     if cells == [] or any(c.rowspan > 1 for c in cells):
         return None
-    columns = [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
     rest, placed = 0.0, 0
     for cell in cells:
-        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
-        lines = [_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs]
-        if sum(lines) <= room < sum(lines) + edge / geometry.line_height:
+        total = sum(lines[id(cell)])
+        if total <= room < total + edge / geometry.line_height:
             return None  # its last line fits, its bottom padding not: not modelled
-        fitting = _fitting_lines(lines, int(room))
+        fitting = _fitting_lines(lines[id(cell)], int(room))
         placed += fitting
-        if fitting < sum(lines):
-            rest = max(rest, (sum(lines) - fitting) * geometry.line_height + edge)
+        if fitting < total:
+            rest = max(rest, (total - fitting) * geometry.line_height + edge)
     return rest if rest and placed else None
 
 
@@ -185,10 +185,9 @@ def _fitting_lines(paragraphs: list[int], room: int) -> int:
     return before
 
 
-def _cell_heights(sheet: Sheet, geometry: _Geometry, narrower_by: float = 0.0) -> dict[int, float]:
-    """The height of each cell's box (by ``id``) with its text wrapped in its columns."""
-    return {key: lines * geometry.line_height + geometry.cell_extra_height
-            for key, lines in cell_lines(sheet, geometry, narrower_by).items()}
+def _cell_heights(lines: dict[int, list[int]], geometry: _Geometry) -> dict[int, float]:
+    """The height of each cell's box (by ``id``), from its lines (by paragraph)."""
+    return {key: sum(counts) * geometry.line_height + geometry.cell_extra_height for key, counts in lines.items()}
 
 
 def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
@@ -199,21 +198,21 @@ def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
     ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     for cell in sheet.cells:
         ending[cell.row + cell.rowspan - 1].append(cell)
-    heights = _cell_heights(sheet, geometry, narrower_by)
+    heights = _cell_heights(paragraph_lines(sheet, geometry, narrower_by), geometry)
     tops = [0.0] * (sheet.row_count + 1)
     for row in range(sheet.row_count):
         tops[row + 1] = max([tops[row]] + [tops[c.row] + heights[id(c)] for c in ending[row]])
     return [(bottom - top) * _PT_PER_PX for top, bottom in zip(tops, tops[1:])]
 
 
-def cell_lines(sheet: Sheet, geometry: _Geometry | None = None, narrower_by: float = 0.0) -> dict[int, int]:
-    """The lines each cell's text (by ``id``) wraps to in its columns, as the PDF prints it."""
+def paragraph_lines(sheet: Sheet, geometry: _Geometry | None = None, narrower_by: float = 0.0) -> dict[int, list[int]]:
+    """The lines each paragraph of each cell (by ``id``) wraps to in its columns, as the PDF prints it."""
     geometry = geometry or _geometry(sheet.stylesheet, sheet.orientation)
     columns = [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
     lines = {}
     for cell in sheet.cells:
         width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width - narrower_by
-        lines[id(cell)] = sum(_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs)
+        lines[id(cell)] = [_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs]
     return lines
 
 

@@ -171,7 +171,7 @@ def _row_heights(sheet: Sheet) -> list[float]:
         return row_heights_pt(sheet)
     from .plan import row_heights_pt as measured
 
-    return [math.ceil(height * 4) / 4 for height in measured(sheet, narrower_by=_SLACK_PX)]
+    return measured(sheet, narrower_by=_SLACK_PX)
 
 
 def _grid_styles(ws: Worksheet, size: float) -> dict:
