@@ -17,29 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from pypdf import PdfReader  # noqa: E402
-from readback import printed_sheet  # noqa: E402
-from test_office import comparable  # noqa: E402
+from readback import comparable_pages, printed_sheet, unplanned_page  # noqa: E402
 
 from formgen.workspace import check  # noqa: E402
 from formgen.workspace.names import form_file_stem  # noqa: E402
 
 FORMATS = ("docx", "xlsx")
-
-
-def pages_of(pdf: Path) -> list[str]:
-    return [comparable(page.extract_text()) for page in PdfReader(pdf).pages]
-
-
-def as_planned(sheet, ours: list[str], theirs: list[str]) -> bool:
-    if len(ours) != len(theirs):
-        return False
-    for start in sheet.page_starts:
-        opening = [comparable(c.text) for c in sheet.cells if c.row == start and c.text]
-        page = next(k for k in range(1, len(ours)) if all(text in ours[k] for text in opening))
-        if not all(text in theirs[page] for text in opening):
-            return False
-    return True
 
 
 def main(output: Path) -> int:
@@ -55,13 +38,13 @@ def main(output: Path) -> int:
                        check=True, capture_output=True)
         planned = {fmt: 0 for fmt in FORMATS}
         for index, (form, stem) in enumerate(zip(forms, stems)):
-            sheet, ours = printed_sheet(form.loaded.project), pages_of(stem.with_suffix(".pdf"))
+            sheet, ours = printed_sheet(form.loaded.project), comparable_pages(stem.with_suffix(".pdf"))
             for fmt in FORMATS:
-                theirs = pages_of(work / "pdf" / f"{index}-{fmt}.pdf")
-                if as_planned(sheet, ours, theirs):
+                difference = unplanned_page(sheet, ours, comparable_pages(work / "pdf" / f"{index}-{fmt}.pdf"))
+                if difference is None:
                     planned[fmt] += 1
                 else:
-                    print(f"{fmt}: {form.source.file.name}: LibreOffice {len(theirs)} pages, formgen {len(ours)}")
+                    print(f"{fmt}: {form.source.file.name}: LibreOffice {difference}")
     print(", ".join(f"{fmt.upper()} {count} of {len(forms)} as planned" for fmt, count in planned.items()))
     return 0
 

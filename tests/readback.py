@@ -200,3 +200,28 @@ def printed_sheet(project):
     from formgen.layout import Layouts
 
     return writers.paginate(Layouts().sheet(project), ())
+
+
+def comparable(text: str) -> str:
+    """Text as compared: no white space, and no curly quotes, which LibreOffice draws from a
+    fallback face and its PDF's text therefore lists out of place."""
+    return re.sub(r"[\s“”‘’]+", "", text)
+
+
+def comparable_pages(path) -> list[str]:
+    """Each page's text of a PDF, comparable."""
+    return [comparable(page.extract_text()) for page in PdfReader(path).pages]
+
+
+def unplanned_page(sheet, ours: list[str], theirs: list[str]) -> str | None:
+    """How an office suite's pages (``theirs``) differ from formgen's (``ours``) of the same form:
+    another page count, or a planned page start that does not open its page with its row's texts,
+    labels included. None when they paginate as planned."""
+    if len(ours) != len(theirs):
+        return f"{len(theirs)} pages, formgen {len(ours)}"
+    for start in sheet.page_starts:
+        opening = [comparable(c.text) for c in sheet.cells if c.row == start and c.text]
+        page = next(k for k in range(1, len(ours)) if all(text in ours[k] for text in opening))
+        if not all(text in theirs[page] for text in opening):
+            return f"page {page + 1} does not open with {opening}"
+    return None
