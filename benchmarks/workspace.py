@@ -3,8 +3,7 @@
     .venv/bin/python benchmarks/workspace.py [--sizes 100,1000] [--skip-office]
 
 1. the samples: a full build in all formats, a no-op rebuild, a rebuild after one edit;
-2. per form and format: the page plan, PDF, XLSX (next to the floor of openpyxl: the same
-   cells and merges with no styles, heights or print setup) and DOCX;
+2. per form and format: `formats.py` (the page plan, each writer, the openpyxl floor);
 3. synthetic workspaces of N forms copied from the samples (units of about 30 forms,
    each with its 汇总表): time and peak memory of the whole process tree, per form;
 4. paired with LibreOffice on the same cores: `formgen build -f pdf` of the samples against
@@ -25,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from formats import main as per_form_and_format  # benchmarks/ is this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -87,54 +88,6 @@ def _warm_edit(work: Path, workspace: Path, edited: Path) -> float:
         started = time.perf_counter()
         build([workspace], work / "out")
     return time.perf_counter() - started
-
-
-def floors() -> None:
-    import statistics
-
-    from openpyxl import Workbook
-
-    from formgen import writers
-    from formgen.workspace import check
-    from formgen.layout import Layouts
-    from formgen.writers import docx, pdf, xlsx
-
-    layouts = Layouts()
-    sheets = [layouts.sheet(form.loaded.project) for form in check([SAMPLES]).done]
-    pdf.write(writers.paginate(sheets[0]), os.devnull)  # warm-up: Pango, fonts
-    timings: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder)
-
-        def clock(name, action):
-            for index, sheet in enumerate(sheets):
-                started = time.perf_counter()
-                action(sheet, out / f"{index}")
-                timings.setdefault(name, []).append(time.perf_counter() - started)
-
-        paginated = {}
-        clock("plan", lambda s, p: paginated.setdefault(id(s), writers.paginate(s)))
-        clock("pdf", lambda s, p: pdf.write(paginated[id(s)], f"{p}.pdf"))
-        clock("xlsx", lambda s, p: xlsx.write(paginated[id(s)], f"{p}.xlsx"))
-        clock("openpyxl floor", lambda s, p: _bare_workbook(Workbook, s, f"{p}.xlsx"))
-        clock("docx", lambda s, p: docx.write(paginated[id(s)], f"{p}.docx"))
-    median = {name: statistics.median(values) * 1000 for name, values in timings.items()}
-    printed = statistics.median(a + b for a, b in zip(timings["plan"], timings["pdf"])) * 1000
-    print(f"per form ({len(sheets)} forms, medians): page plan {median['plan']:.1f} ms; PDF {median['pdf']:.0f} ms, "
-          f"with its plan {printed:.0f} ms (goal ≤ 110 ms); XLSX {median['xlsx']:.0f} ms vs openpyxl cells and merges "
-          f"alone {median['openpyxl floor']:.0f} ms; DOCX {median['docx']:.0f} ms")
-
-
-def _bare_workbook(workbook_class, sheet, path) -> None:
-    workbook = workbook_class()
-    ws = workbook.active
-    for cell in sheet.cells:
-        target = ws.cell(row=cell.row + 1, column=cell.col + 1)
-        target.value = cell.amount if cell.amount is not None else cell.text
-        if cell.rowspan > 1 or cell.colspan > 1:
-            ws.merge_cells(start_row=cell.row + 1, start_column=cell.col + 1,
-                           end_row=cell.row + cell.rowspan, end_column=cell.col + cell.colspan)
-    workbook.save(path)
 
 
 def synthetic(work: Path, size: int) -> None:
@@ -213,7 +166,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         samples_loop(work)
-        floors()
+        per_form_and_format(SAMPLES)
         if not options.skip_office:
             office(work)
         for size in (int(s) for s in options.sizes.split(",") if s):
