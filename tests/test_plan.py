@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import SAMPLES
+from readback import cell_lines
 
 from formgen.layout import Layouts
 from formgen.layout.sheet import Cell
@@ -64,16 +65,7 @@ def test_texts_wrap_as_weasyprint_wraps_them():
                             Cell(row, 0, text.split("\n")), Cell(row, 1, ["值"]))])
         assert plan.page_starts(sheet) == ()  # one page: every cell below is whole
         measured = plan.paragraph_lines(sheet)
-        assert [sum(measured[id(c)]) for c in sheet.cells] == printed_lines(sheet)
-
-
-def printed_lines(sheet) -> list[int]:
-    """The lines of text in each cell of the sheet's PDF layout, in reading order."""
-    from weasyprint.formatting_structure import boxes
-
-    page = pdf.layout(sheet).pages[0]._page_box  # noqa: SLF001
-    return [sum(1 for line in box.descendants() if isinstance(line, boxes.LineBox) and line.children)
-            for box in page.descendants() if isinstance(box, boxes.TableCellBox)]
+        assert [sum(measured[id(c)]) for c in sheet.cells] == [len(lines) for _, lines in cell_lines(sheet)]
 
 
 @pytest.mark.parametrize("seed", range(3))
