@@ -74,7 +74,8 @@ def _extract(path: Path) -> list[dict]:
     except subprocess.TimeoutExpired:
         raise ReadError(f"{path}：PDF 过于复杂，{seconds} 秒内未能读完，未导入") from None
     if done.returncode != 0:
-        why = "内存不足" if b"MemoryError" in done.stderr or done.returncode < 0 else "已损坏或格式不受支持"
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1][:200]
+        why = "内存或时间超过上限" if "MemoryError" in last or done.returncode < 0 else f"已损坏或格式不受支持：{last}"
         raise ReadError(f"{path}：无法读取这个 PDF（{why}）") from None
     result = json.loads(done.stdout.decode("utf-8"))
     if result.get("error") == "objects":

@@ -65,17 +65,18 @@ def _page(page, number: int) -> dict:
             stray.append(char)
         else:
             outside.append(char)
+    spaces_drawn = any(c["text"].isspace() for c in inside)
     read_tables, index = [], 0
     for table in tables:
         cells = []
         for box in table.cells:
-            cells.append(_cell(box, placed[index], padding, opens))
+            cells.append(_cell(box, placed[index], padding, opens, spaces_drawn))
             index += 1
         read_tables.append({"bbox": list(table.bbox), "cells": cells})
     return {"number": number, "clipped": clipped, "tables": read_tables,
-            "lines": [{"top": line[0]["top"], "bottom": line[0]["bottom"], "text": _line_text(line)}
+            "lines": [{"top": line[0]["top"], "bottom": line[0]["bottom"], "text": _line_text(line, spaces_drawn)}
                       for line in _lines(outside)],
-            "stray": [_line_text(line) for line in _lines(stray)]}
+            "stray": [_line_text(line, spaces_drawn) for line in _lines(stray)]}
 
 
 def _plain_space(char: dict) -> dict:
@@ -133,18 +134,19 @@ def _lines(chars) -> list[list[dict]]:
     return lines
 
 
-def _line_text(line: list[dict]) -> str:
-    """A line's characters; a gap of a quarter of the size between two of them is a space."""
+def _line_text(line: list[dict], spaces_drawn: bool = True) -> str:
+    """A line's characters. A program that draws no spaces (``spaces_drawn`` false: none on the
+    page) leaves a gap for one: then a gap of a quarter of the size is a space."""
     text = ""
     for previous, char in zip([None] + line[:-1], line):
-        if previous is not None and char["x0"] - previous["x1"] > 0.25 * char["size"] \
+        if not spaces_drawn and previous is not None and char["x0"] - previous["x1"] > 0.25 * char["size"] \
                 and not text.endswith(" ") and char["text"] != " ":
             text += " "
         text += char["text"]
     return text.strip()
 
 
-def _cell(box, chars, padding: float, opens: set[float]) -> dict:
+def _cell(box, chars, padding: float, opens: set[float], spaces_drawn: bool) -> dict:
     x0, top, x1, bottom = box
     lines = _lines(chars)
     # The text's own left edge (an indent, or centred lines, start further in); on the right,
@@ -153,11 +155,11 @@ def _cell(box, chars, padding: float, opens: set[float]) -> dict:
     available = (x1 - padding) - max(start, x0 + padding)
     paragraphs, uncertain = [], []
     for index, line in enumerate(lines):
-        text = _line_text(line)
+        text = _line_text(line, spaces_drawn)
         if index == 0:
             paragraphs.append(text)
             continue
-        tail = _tail(lines[index - 1], available)
+        tail = _tail(lines[index - 1], available, spaces_drawn)
         verdict = line_break(tail, _head(line))
         if verdict == "uncertain":
             uncertain.append(f"“{paragraphs[-1][-8:]}”与“{text[:8]}”之间")
@@ -167,15 +169,15 @@ def _cell(box, chars, padding: float, opens: set[float]) -> dict:
             paragraphs[-1] = join_wrapped(paragraphs[-1], text, tail)
     return {"bbox": [x0, top, x1, bottom], "paragraphs": paragraphs, "uncertain": uncertain,
             "open_top": round(top, 1) in opens, "open_bottom": round(bottom, 1) in opens,
-            "tail": _tail(lines[-1], available) if lines else None, "head": _head(lines[0]) if lines else None}
+            "tail": _tail(lines[-1], available, spaces_drawn) if lines else None, "head": _head(lines[0]) if lines else None}
 
 
-def _tail(line: list[dict], available: float) -> dict:
+def _tail(line: list[dict], available: float, spaces_drawn: bool) -> dict:
     """How a line ends: the room it left (a space it ends with hangs, taking none), its last
-    character, and whether the space is there (programs that keep it show where a wrap took one)."""
+    character, whether it ends with a space, and whether the page draws spaces at all."""
     ink = [c for c in line if not c["text"].isspace()] or line
     return {"room": available - (ink[-1]["x1"] - line[0]["x0"]), "last": ink[-1]["text"],
-            "space": line[-1]["text"].isspace()}
+            "space": line[-1]["text"].isspace(), "spaces_drawn": spaces_drawn}
 
 
 def _head(line: list[dict]) -> dict:
@@ -227,8 +229,11 @@ def join_wrapped(before: str, after: str, tail: dict) -> str:
 
 
 def _spaced(tail: dict, first: str) -> bool:
-    """Whether a wrap after ``tail`` took a space: one the line ends with, or between two words."""
-    return tail["space"] or not (is_wide(tail["last"]) or is_wide(first) or tail["last"] == "-")
+    """Whether a wrap after ``tail`` took a space: the one the line ends with on a page that draws
+    its spaces; on one that draws none, any wrap between two words."""
+    if tail["spaces_drawn"]:
+        return tail["space"]
+    return not (is_wide(tail["last"]) or is_wide(first) or tail["last"] == "-")
 
 
 if __name__ == "__main__":
