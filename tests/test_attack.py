@@ -515,3 +515,106 @@ def test_import_tells_an_encrypted_file_from_other_ole_files(tmp_path):
     assert "密码" in _refused_quickly(tmp_path / "加密.xlsx")
     (tmp_path / "坏.xls").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)  # OLE's magic, then nothing
     assert "损坏" in _refused_quickly(tmp_path / "坏.xls")
+
+
+@pytest.mark.parametrize("markup", [
+    '<table><tr><td colspan="2000000000">财政项目支出绩效目标申报表</td></tr></table>',
+    '<table><tr><td rowspan="2000000000">财政项目支出绩效目标申报表</td></tr></table>',
+    "<table>" + '<tr><td rowspan="4999" colspan="64">财政项目支出绩效目标申报表</td></tr>' * 3 + "</table>",
+])
+def test_import_bounds_html_tables_saved_as_xls(tmp_path, markup):
+    _refused_quickly(_write(tmp_path / "表.xls", f"<html><body>{markup}</body></html>"))
+
+
+@pytest.mark.parametrize("cell", [
+    '<Cell ss:Index="16384"><Data ss:Type="String">x</Data></Cell>',
+    '<Cell ss:MergeDown="1048575"><Data ss:Type="String">x</Data></Cell>',
+])
+def test_import_bounds_spreadsheetml_coordinates(tmp_path, cell):
+    xml = ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+           'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="表"><Table><Row>'
+           f'<Cell><Data ss:Type="String">财政项目支出绩效目标申报表</Data></Cell>{cell}</Row></Table></Worksheet></Workbook>')
+    _refused_quickly(_write(tmp_path / "表.xls", xml))
+
+
+def test_import_refuses_spreadsheetml_with_a_doctype(tmp_path):
+    prolog, reference = _BILLION_LAUGHS
+    xml = (prolog + '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table><Row><Cell>'
+           f'<Data>{reference}</Data></Cell></Row></Table></Worksheet></Workbook>')
+    _refused_quickly(_write(tmp_path / "表.xls", xml), "DTD")
+
+
+def _xls_with(tmp_path, patch):
+    """formgen's form saved as .xls by LibreOffice, its BIFF records changed by ``patch(stream)``."""
+    import shutil
+    import subprocess
+
+    import olefile
+
+    source = _written_form(tmp_path, ".xlsx")
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail("LibreOffice is missing: `make test` installs it (scripts/setup-system.sh --office)")
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+                    "xls", "--outdir", str(tmp_path), str(source)], capture_output=True, timeout=300, check=True)
+    path = source.with_suffix(".xls")
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        patch(stream)
+        ole.write_stream("Workbook", bytes(stream))
+    return path
+
+
+def _records(stream, wanted):
+    import struct
+
+    position = 0
+    while position + 4 <= len(stream):
+        record, length = struct.unpack_from("<HH", stream, position)
+        if record == wanted:
+            yield position + 4
+        position += 4 + length
+
+
+@pytest.mark.office
+def test_import_bounds_xls_cell_and_merge_coordinates(tmp_path):
+    import struct
+
+    def far_cell(stream):  # a text cell (LABELSST) moved to the last row and column BIFF8 has
+        body = next(_records(stream, 0x00FD))
+        struct.pack_into("<HH", stream, body, 65535, 255)
+
+    def whole_sheet_merge(stream):  # a merged range over the whole sheet
+        body = next(_records(stream, 0x00E5))
+        struct.pack_into("<HHHH", stream, body + 2, 0, 65535, 0, 255)
+
+    for patch in (far_cell, whole_sheet_merge):
+        folder = tmp_path / patch.__name__
+        folder.mkdir()
+        _refused_quickly(_xls_with(folder, patch))
+
+
+def test_import_bounds_a_pdf_that_inflates_to_gigabytes(tmp_path):
+    """A content stream of a few MB that inflates to 3 GB: the child reading it runs out of its
+    memory limit and the import says so, instead of the machine running out."""
+    import zlib
+
+    compressor, chunk, parts = zlib.compressobj(9), b"0 0 m " * 174763, []
+    for _ in range(3 * 1024):  # 3 GB of drawing operators
+        parts.append(compressor.compress(chunk))
+    stream = b"".join(parts) + compressor.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    body, offsets = b"%PDF-1.7\n", []
+    for number, content in enumerate(objects, 1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    path = tmp_path / "炸弹.pdf"
+    path.write_bytes(body + xref + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % len(body))
+    assert path.stat().st_size < 20 * 1024 * 1024
+    started = time.monotonic()
+    [result] = import_files([path], tmp_path / "out")
+    assert result.written is None and "PDF" in result.problems[0], result.problems
+    assert time.monotonic() - started < 120
