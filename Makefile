@@ -10,6 +10,7 @@ setup: $(VENV)/.installed
 	@$(BIN)/python -m formgen.writers.fonts
 
 $(VENV)/.installed: pyproject.toml
+	@scripts/setup-system.sh  # python3-venv first, where Debian lacks it
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

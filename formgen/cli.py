@@ -296,11 +296,13 @@ def user_add(users: Path, name: str, units: tuple[str, ...], password: str) -> N
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="写入项目文件的目录。")
 def import_(files: tuple[Path, ...], output: Path) -> None:
-    """从已有的 XLSX、DOCX 表单（申报表、自评表、目标表）读出项目文件，每张表一个。
+    """从已有的表单（申报表、自评表、目标表）读出项目文件，每张表一个。
+
+    可导入 XLSX、XLS、DOCX、PDF；DOC、WPS、ET 等需安装 LibreOffice（自动转换）。
 
     \b
     示例：
-      formgen import 旧表/*.xlsx 旧表/*.docx -o 我的单位
+      formgen import 旧表/*.xlsx 旧表/*.doc 去年的汇总表.pdf -o 我的单位
     """
     from .commands.importing import import_files
 

@@ -13,6 +13,8 @@ packages=()
 [[ $fonts == *NotoSerifCJK* ]] || packages+=(fonts-noto-cjk fontconfig)
 [[ $libraries == *libpango-1.0.so* ]] || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
 [[ $libraries == *libharfbuzz-subset.so* ]] || packages+=(libharfbuzz-subset0)
+# Debian's python3 lacks venv until python3-venv is installed: `make` creates .venv with it.
+python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
 if [ "${1:-}" = "--office" ]; then
   command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)  # the tests look at PDF pages as images

@@ -1,9 +1,13 @@
-"""The writers' mirror, readers: DOCX and XLSX forms → Sheet, for ``formgen import``.
+"""The writers' mirror, readers: the files users have → Sheets, for ``formgen import``.
 
 A reader gives one :class:`ReadSheet` per form a file holds: the cells with their
-merges (an XLSX's merged ranges, a DOCX's ``gridSpan``/``vMerge``), the lines above
-the grid as headings, and how to name a cell to the user (``申报表!C7``). Whether
-a grid is a form at all is decided by its title (:func:`form_kind`).
+merges, the lines above the grid as headings, and how to name a cell to the user
+(``申报表!C7``, ``第 3 页 表格第 5 行第 2 列``). What a file is comes from its content, not
+its name (:mod:`.formats`: budget systems save HTML or XML under ``.xls``); whether a grid
+is a form at all is decided by its title (:func:`form_kind`).
+
+Every reader is bounded where its cost is decided, before a library allocates anything:
+the file's size, what a ZIP unpacks to, cell coordinates and spans, a PDF's pages.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from ..errors import FormgenError
 from ..layout.sheet import Sheet
 
 TITLES = {"财政项目支出绩效目标申报表": "申报表", "财政项目支出绩效自评表": "自评表", "财政项目支出绩效目标表": "目标表"}
-READERS = {".xlsx": "xlsx", ".docx": "docx"}
-# Forms are a page or a few; these bounds keep a wrong or hostile file from taking minutes.
+# Forms are a page or a few (a unit's 汇总表 some dozens); these bounds keep a wrong or hostile
+# file from taking minutes or gigabytes.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 5000
-_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # an encrypted OOXML file is an OLE container
+MAX_COLUMNS = 64
+MAX_CELLS = MAX_ROWS * MAX_COLUMNS  # grid slots of one sheet, merged ones included
 
 
 class ReadError(FormgenError):
@@ -40,29 +45,42 @@ class ReadSheet:
 
 
 def read(path: Path) -> list[ReadSheet]:
-    """Every form in an XLSX or DOCX file (by its suffix); a ReadError says why a file cannot be read."""
-    import zipfile
+    """Every form in a file; a ReadError says why a file cannot be read."""
+    from .formats import identify
 
     try:
-        with open(path, "rb") as file:
-            head = file.read(8)
         size = path.stat().st_size
+        with open(path, "rb") as file:
+            head = file.read(8192)
     except OSError as error:
         raise ReadError(f"{path}：无法读取（{error.strerror}）") from None
-    if head == _OLE_MAGIC:
-        raise ReadError(f"{path}：文件设有打开密码（已加密），请在 Excel 或 WPS 中取消密码、另存后再导入")
     if size > MAX_FILE_BYTES:
         raise ReadError(f"{path}：文件过大（{size / 1024 / 1024:.0f} MB），可导入的表单文件最多 20 MB")
-    reader = importlib.import_module(f"{__name__}.{READERS.get(path.suffix.lower(), 'docx')}")
-    try:
-        found = reader.read(path)
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise ReadError(f"{path}：不是有效的 XLSX 或 DOCX 文件，或已损坏（{error}）") from None
+    kind = identify(path, head)
+    reader = importlib.import_module(f"{__name__}.{kind.reader}")
+    found = reader.read(path, kind)
+    for one in found:
+        check_grid(path, one)
     return [one for one in found if form_kind(one.sheet)]
+
+
+def check_grid(path: Path, found: ReadSheet) -> None:
+    """Refuse a grid beyond the bounds, before anything walks its merged slots."""
+    sheet = found.sheet
+    rows = max((c.row + c.rowspan for c in sheet.cells), default=0)
+    if rows > MAX_ROWS:
+        raise too_many_rows(path, sheet.name, rows)
+    if max((c.col + c.colspan for c in sheet.cells), default=0) > MAX_COLUMNS or \
+            sum(c.rowspan * c.colspan for c in sheet.cells) > MAX_CELLS:
+        raise too_many_columns(path, sheet.name)
 
 
 def too_many_rows(path: Path, where: str, rows: int) -> ReadError:
     return ReadError(f"{path} {where}：有 {rows:,} 行，超过可导入的 {MAX_ROWS:,} 行；表单不会这样长，请检查文件")
+
+
+def too_many_columns(path: Path, where: str) -> ReadError:
+    return ReadError(f"{path} {where}：表格超过 {MAX_COLUMNS} 列或合并范围过大；表单不会这样宽，请检查文件")
 
 
 def normalise(label: str) -> str:
@@ -78,7 +96,12 @@ def form_kind(sheet: Sheet) -> str | None:
     """申报表, 自评表 or 目标表, from the first title found in the headings or the cells; a title
     may begin with its year (``2025年度财政项目支出绩效目标申报表``)."""
     for text in [h.text for h in sheet.headings] + [cell.text for cell in sheet.cells]:
-        kind = TITLES.get(_YEAR_PREFIX.sub("", normalise(text)))
+        kind = title_kind(text)
         if kind:
             return kind
     return None
+
+
+def title_kind(text: str) -> str | None:
+    """The form kind a line names, when the line is a form's title."""
+    return TITLES.get(_YEAR_PREFIX.sub("", normalise(text)))
