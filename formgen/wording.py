@@ -22,7 +22,6 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "templates"
 _LABEL_IN_TEMPLATE = re.compile(r"<(?:th|h1|p class=\"note\")[^>]*>([^<{]+)|\(\"([^\"]+)\",")
-_TITLE_IN_TEMPLATE = re.compile(r"<h1>([^<{]+)</h1>")
 _DATE_EXAMPLE = re.compile(r"^\s*(\d{4})([-/.年])(\d{1,2})([-/.月])(\d{1,2})(日?)\s*$")
 
 
@@ -36,13 +35,6 @@ def known_labels() -> frozenset[str]:
             if text and re.search(r"[\u4e00-\u9fff]", text):
                 labels.add(text)
     return frozenset(labels)
-
-
-@cache
-def known_titles() -> frozenset[str]:
-    """The titles (``<h1>``) the built-in templates print."""
-    return frozenset(title for template in TEMPLATES.glob("*.html")
-                     for title in _TITLE_IN_TEMPLATE.findall(template.read_text(encoding="utf-8")))
 
 
 def date_style(example: str) -> str | None:

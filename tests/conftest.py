@@ -71,3 +71,14 @@ def fidelity_build(tmp_path_factory):
     report = build([source], output)
     assert report.ok, report.failed
     return report
+
+
+@pytest.fixture(scope="session")
+def sample_outputs(tmp_path_factory) -> Path:
+    """Every sample built once in all three formats, with its 汇总表 (the output folder)."""
+    from formgen.workspace import build
+
+    output = tmp_path_factory.mktemp("sample-outputs")
+    report = build([SAMPLES], output)
+    assert report.ok, report.failed
+    return output

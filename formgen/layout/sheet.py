@@ -108,11 +108,6 @@ class Sheet:
         共 M 页, as (before the page number, between the two, after the page count)."""
         return f"{self.name}　　第 ", " 页 共 ", " 页"
 
-    def footer(self, page: str, pages: str) -> str:
-        """The footer with a writer's own page fields in place of the numbers."""
-        before, middle, after = self.footer_parts
-        return f"{before}{page}{middle}{pages}{after}"
-
     def slot_owners(self) -> dict[tuple[int, int], Cell]:
         """The cell covering each (row, col) slot of the grid, merged slots included."""
         owner = {}

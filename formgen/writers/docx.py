@@ -8,9 +8,10 @@ API re-scans the table for every access and is slow on long indicator tables.
 
 Word repeats header rows only from the top of a table, so when a sheet's repeating
 rows sit mid-grid (the indicator header of a 申报表), the grid is written as two
-tables, the second starting with those rows, joined by a one-twip paragraph: two
-tables with nothing between them are merged into one by Word and LibreOffice, and
-the header would no longer repeat.
+tables, the second starting with those rows, joined by a paragraph a tenth of a point
+tall: two tables with nothing between them are merged into one by Word and LibreOffice,
+and the header would no longer repeat. The first table has no bottom rule there, so
+the joint prints as one rule and the grid's vertical rules run on through it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import datetime
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import nsmap, qn
 from docx.shared import Mm, Pt
@@ -82,11 +84,16 @@ def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
 
 def _restart_page_numbers(section) -> None:
     """Number this section's pages from 1 (``w:pgNumType``, in its place among the section's
-    properties: Word refuses a document whose elements are out of the schema's order)."""
-    numbering = OxmlElement("w:pgNumType", {qn("w:start"): "1"})
-    section._sectPr.insert_element_before(numbering, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
-                                          "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
-                                          "w:printerSettings", "w:sectPrChange")
+    properties: Word refuses a document whose elements are out of the schema's order). A new
+    section is a copy of the one before, its ``w:pgNumType`` included: set that one, or the
+    k-th form would carry k of them, which the schema does not allow."""
+    numbering = section._sectPr.find(qn("w:pgNumType"))
+    if numbering is None:
+        numbering = OxmlElement("w:pgNumType")
+        section._sectPr.insert_element_before(numbering, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                                              "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid",
+                                              "w:printerSettings", "w:sectPrChange")
+    numbering.set(qn("w:start"), "1")
 
 
 def _footer_run(parent, text: str) -> None:
@@ -99,12 +106,48 @@ def _footer_run(parent, text: str) -> None:
 def _new_document(sheet: Sheet):
     """An empty A4 document whose default font is 宋体 for both Latin and East Asian text."""
     document = Document()
+    _make_chinese(document)
     _set_fonts(document, float(sheet.font_size_pt))
     _set_page(document.sections[0], sheet.orientation)
     body = document.element.body  # drop the template's empty first paragraph
     for paragraph in body.findall(qn("w:p")):
         body.remove(paragraph)
     return document
+
+
+# How Word declares 宋体 in a document's font table: the name Word and WPS look for, its Latin
+# name for systems with no Chinese names (w:altName), the GB2312 character set (86) and its
+# PANOSE and Unicode ranges, by which Word picks a substitute where 宋体 is missing.
+_SONG_FONT = (f'<w:font xmlns:w="{nsmap["w"]}" w:name="{BODY_FONT}"><w:altName w:val="SimSun"/>'
+              '<w:panose1 w:val="02010600030101010101"/><w:charset w:val="86"/><w:family w:val="auto"/>'
+              '<w:pitch w:val="variable"/><w:sig w:usb0="00000003" w:usb1="288F0000" w:usb2="00000016"'
+              ' w:usb3="00000000" w:csb0="00040001" w:csb1="00000000"/></w:font>')
+_LANGUAGE = "zh-CN"
+_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def _make_chinese(document) -> None:
+    """Turn python-docx's template, a US English Word 2010 document with Japanese theme fonts,
+    into a Chinese one: its theme fonts chosen for zh-CN (宋体, not ＭＳ 明朝), 宋体 declared in
+    the font table instead of the Japanese faces, and without the parts that would contradict
+    the document: the template's stale copy of its styles for Word 2007 (stylesWithEffects),
+    which no longer matches styles.xml, and the picture of a blank page that file browsers
+    would show as its preview."""
+    for rels, reltype in ((document.part.rels, _STYLES_WITH_EFFECTS), (document.part.package.rels, RT.THUMBNAIL)):
+        for rel_id in [rel_id for rel_id, rel in rels.items() if rel.reltype == reltype]:
+            del rels[rel_id]
+    settings = document.settings.element
+    for leftover in settings.findall(qn("w:savePreviewPicture")):
+        settings.remove(leftover)
+    for language in settings.findall(qn("w:themeFontLang")):
+        language.set(qn("w:val"), _LANGUAGE)
+        language.set(qn("w:eastAsia"), _LANGUAGE)
+    font_table = document.part.part_related_by(RT.FONT_TABLE)
+    fonts = etree.fromstring(font_table.blob)
+    for japanese in [font for font in fonts if font.get(qn("w:name"), "").startswith("ＭＳ")]:
+        fonts.remove(japanese)
+    fonts.insert(0, etree.fromstring(_SONG_FONT))
+    font_table._blob = etree.tostring(fonts, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def _append_title(document, lines: list[str]) -> None:
@@ -125,12 +168,16 @@ def _append_sheet(document, sheet: Sheet) -> None:
         anchor.addprevious(_paragraph(heading.text, heading.align, heading.size_pt, heading.bold, after_pt=6))
     header = min(sheet.repeat_rows) if sheet.repeat_rows else None
     edges = sorted({0, sheet.row_count, *sheet.page_starts, *([header] if header else [])})
-    for index, (first, end) in enumerate(zip(edges, edges[1:])):
+    previous = None
+    for first, end in zip(edges, edges[1:]):
         new_page = first in sheet.page_starts
-        if index:
+        if previous is not None:
+            if not new_page:  # one rule where the two tables meet, the second table's top
+                _open_bottom(previous)
             anchor.addprevious(_joint(new_page))
         copies = sheet.repeat_rows if new_page and header is not None and first > header else ()
-        anchor.addprevious(_table(sheet, first, end, copies))
+        previous = _table(sheet, first, end, copies)
+        anchor.addprevious(previous)
 
 
 def _set_fonts(document, size_pt: float) -> None:
@@ -203,14 +250,24 @@ def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = 
     return table
 
 
+def _open_bottom(table) -> None:
+    """No rule under a table's last row: the table printed right below draws it (two rules one
+    joint apart print as a double rule)."""
+    bottom = table.find(qn("w:tblPr")).find(qn("w:tblBorders")).find(qn("w:bottom"))
+    for name in list(bottom.attrib):
+        del bottom.attrib[name]
+    bottom.set(qn("w:val"), "nil")
+
+
 def _joint(new_page: bool = False):
-    """A one-twip paragraph between two tables: keeps them two tables (so the second can
-    repeat its header) while they print as one grid; ``new_page`` starts the next on a new page."""
+    """A paragraph a tenth of a point tall between two tables: keeps them two tables (so the
+    second can repeat its header) while they print as one grid; ``new_page`` starts the next on
+    a new page."""
     p = _element("w:p")
     properties = _child(p, "w:pPr")
     if new_page:
         _child(properties, "w:pageBreakBefore")
-    _child(properties, "w:spacing", {"w:before": "0", "w:after": "0", "w:line": "20", "w:lineRule": "exact"})
+    _child(properties, "w:spacing", {"w:before": "0", "w:after": "0", "w:line": "2", "w:lineRule": "exact"})
     run_properties = _child(properties, "w:rPr")
     _child(run_properties, "w:sz", {"w:val": "2"})
     return p

@@ -8,13 +8,18 @@ that, and the PDFs are half the size. A character outside the cut is printed fro
 the full face, which stays next in the font list, so nothing is ever left blank.
 
 Each weight is cut in two, because WeasyPrint's subsetting costs grow with the face it
-subsets, whatever few glyphs a form takes from it. The regular weight: the common part
-(Latin, signs, punctuation and the 3,755 hanzi of GB2312's first level) and the rare part
-(its second level), so that a form using no rare hanzi (most) subsets a face of 5,800
-glyphs, not 8,600, and its PDF is a quarter smaller. The bold weight prints only titles:
-its first part holds the hanzi of the built-in templates' titles and the common part's
-other characters (2,100 glyphs), the second all the rest. The parts are two families, ``FAMILIES``, listed in that order in
-form.css; the glyphs are the same.
+subsets, whatever few glyphs a form takes from it: the common part (Latin, signs, punctuation
+and the 3,755 hanzi of GB2312's first level) and the rare part (its second level), so that a
+form using no rare hanzi (most) subsets a face of 5,800 glyphs, not 8,600, and its PDF is a
+quarter smaller. The parts are two families, ``FAMILIES``, listed in that order in form.css.
+
+Both weights are cut at the same place, and must be. Within a family fontconfig picks a face
+by the characters it covers before its weight, so a bold character missing from the bold face
+is drawn from the regular face of the same family, described by Pango as bold (synthetic). And
+WeasyPrint tells fonts apart by that description (family, weight, style), not by their file:
+the regular face and the real bold one become one font, subset from one file, and the glyphs
+of the other are drawn with its glyph numbers, so the words print as other characters. That
+garbled every 汇总表 cover while the bold cut held only the titles' hanzi.
 
 ``python -m formgen.writers.fonts`` makes the cut faces (``make setup`` runs it); until they
 exist the PDF writer uses the full face, correct but slower.
@@ -25,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,10 +37,9 @@ from pathlib import Path
 from ..files import write_atomically
 
 FAMILIES = ("formgen Song", "formgen Song 2")  # the common part, the rare part
-_HANZI = re.compile(r"[\u4e00-\u9fff]")
 SOURCES = {"normal": "NotoSerifCJK-Regular.ttc", "bold": "NotoSerifCJK-Bold.ttc"}
 _FONT_FOLDERS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/noto-cjk"))
-_SIMPLIFIED_CHINESE = 2  # index of Noto Serif CJK SC in the collection
+SIMPLIFIED_CHINESE = 2  # index of Noto Serif CJK SC in the collection
 
 
 def cache_folder() -> Path:
@@ -44,22 +47,24 @@ def cache_folder() -> Path:
     return Path(base) / "formgen" / "fonts"
 
 
-def _source(weight: str) -> Path | None:
+def source(weight: str) -> Path | None:
+    """The full Noto Serif CJK collection of a weight, which the parts are cut from (face
+    ``SIMPLIFIED_CHINESE`` in it), or None."""
     return next((folder / SOURCES[weight] for folder in _FONT_FOLDERS if (folder / SOURCES[weight]).is_file()), None)
 
 
-def _cut_path(source: Path, weight: str, part: int) -> Path:
+def _cut_path(full: Path, part: int) -> Path:
     """Where a part is kept: named by its source file and by the characters it holds, so that a
     change of either cuts it again."""
-    stat = source.stat()
-    chars = "".join(sorted(characters(weight)[part]))
-    key = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{chars}".encode()).hexdigest()[:16]
-    return cache_folder() / f"{source.stem}-{part}-{key}.otf"
+    stat = full.stat()
+    chars = "".join(sorted(characters()[part]))
+    key = hashlib.sha256(f"{full}:{stat.st_size}:{stat.st_mtime_ns}:{chars}".encode()).hexdigest()[:16]
+    return cache_folder() / f"{full.stem}-{part}-{key}.otf"
 
 
 @functools.cache
-def characters(weight: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The characters of each part of a weight (see the module's docstring)."""
+def characters() -> tuple[frozenset[str], frozenset[str]]:
+    """The characters of each part, the same in both weights (see the module's docstring)."""
     common = {chr(c) for c in range(0x20, 0x250)}
     for start, end in ((0x2000, 0x2070), (0x2100, 0x2300), (0x2460, 0x2500), (0x3000, 0x3040), (0xFF00, 0xFFF0)):
         common |= {chr(c) for c in range(start, end)}
@@ -70,29 +75,16 @@ def characters(weight: str) -> tuple[frozenset[str], frozenset[str]]:
                 (rare if high > 0xD7 else common).add(bytes((high, low)).decode("gb2312"))
             except UnicodeDecodeError:
                 pass
-    if weight == "normal":
-        return frozenset(common), frozenset(rare)
-    # The titles' hanzi, and every other character of the common part: fontconfig ranks a family's
-    # faces by the languages they cover before their weight, so the bold part must cover the same
-    # alphabets as the regular one, or titles print in the regular face.
-    titles = {c for c in common if not _HANZI.match(c)} | set("".join(_built_in_titles()))
-    return frozenset(titles), frozenset((common | rare) - titles)
-
-
-def _built_in_titles() -> list[str]:
-    """The titles of the built-in templates, and the words of a 汇总表's cover title."""
-    from ..wording import known_titles
-
-    return [*known_titles(), "年度项目绩效目标自评汇总表"]
+    return frozenset(common), frozenset(rare)
 
 
 def font_faces() -> dict[tuple[str, str], Path]:
     """The cut faces that exist, by (family, CSS weight); empty when they have not been made."""
     faces = {}
     for weight in SOURCES:
-        source = _source(weight)
+        full = source(weight)
         for part, family in enumerate(FAMILIES):
-            path = _cut_path(source, weight, part) if source is not None else None
+            path = _cut_path(full, part) if full is not None else None
             if path is not None and path.is_file():
                 faces[family, weight] = path
     return faces
@@ -109,13 +101,13 @@ def _cut(job: tuple[str, int]) -> str:
     from fontTools.ttLib import TTFont
 
     weight, part = job
-    source = _source(weight)
-    target = _cut_path(source, weight, part)
-    font = TTFont(source, fontNumber=_SIMPLIFIED_CHINESE, lazy=True)
+    full = source(weight)
+    target = _cut_path(full, part)
+    font = TTFont(full, fontNumber=SIMPLIFIED_CHINESE, lazy=True)
     options = subset.Options()
     options.name_IDs, options.layout_features, options.notdef_outline, options.hinting = ["*"], ["*"], True, False
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in characters(weight)[part]])
+    subsetter.populate(unicodes=[ord(c) for c in characters()[part]])
     subsetter.subset(font)
     write_atomically(target, lambda path: font.save(str(path)))
     return str(target)
@@ -123,8 +115,8 @@ def _cut(job: tuple[str, int]) -> str:
 
 def make_faces() -> list[str]:
     """Cut the faces not cut yet (in parallel: each takes 10 to 20 s); the paths made."""
-    current = {_cut_path(_source(weight), weight, part): (weight, part) for weight in SOURCES
-               if _source(weight) is not None for part in range(len(FAMILIES))}
+    current = {_cut_path(source(weight), part): (weight, part) for weight in SOURCES
+               if source(weight) is not None for part in range(len(FAMILIES))}
     for old in cache_folder().glob("*.otf"):  # cuts of an earlier version or of an updated source
         if old not in current:
             old.unlink(missing_ok=True)
@@ -137,7 +129,7 @@ def make_faces() -> list[str]:
 
 
 if __name__ == "__main__":
-    if not all(_source(w) for w in SOURCES):
+    if not all(source(w) for w in SOURCES):
         sys.exit("未找到 Noto Serif CJK 字体，请先运行 scripts/setup-system.sh")
     try:
         for made in make_faces():

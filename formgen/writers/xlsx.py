@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from copy import copy
+from dataclasses import replace
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -238,10 +239,33 @@ def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int], in_compilati
     if in_compilation:  # a 汇总表 printed whole numbers its pages through all its sheets, and &N counts them all:
         ws.page_setup.firstPageNumber, ws.page_setup.useFirstPageNumber = 1, True  # each form from 1
         pages = str(sheet.page_count) if sheet.page_count else pages  # its own count, as planned
-    ws.oddFooter.center.text = sheet.footer("&P", pages)
-    ws.oddFooter.center.size = 9
+    ws.oddFooter.center.text = _footer(sheet, pages)
+    ws.oddFooter.center.size = _FOOTER_SIZE
     if sheet.repeat_rows:
         ws.print_title_rows = f"{first_row[min(sheet.repeat_rows)]}:{first_row[max(sheet.repeat_rows) + 1] - 1}"
     for start in sheet.page_starts:  # the planned pages: a break after the row before each start
         ws.row_breaks.append(Break(id=first_row[start] - 1))
     ws.sheet_view.showGridLines = False
+
+
+# Excel's header and footer codes: "&" starts one (&P the page, &N the pages, &D the date, &T the
+# time, &F the file, &A the sheet, &"font", &12 a size, &L/&C/&R a section, &B bold…), "&&" is an
+# ampersand. Excel reads at most 255 characters of a header or footer, its codes included, and
+# repairs a file with more.
+_FOOTER_SIZE = 9
+_MAX_FOOTER = 255 - len(f"&C&{_FOOTER_SIZE} ")  # less the section and size codes openpyxl writes first
+
+
+def _footer(sheet: Sheet, pages: str) -> str:
+    """The running footer in Excel's codes: every ``&`` of its words doubled, so that a name such
+    as ``R&D研发&P测试`` prints as written and not as the date and the page number, the page fields
+    ``&P`` and ``pages`` in their places, the name shortened with … when the whole would not fit."""
+    def footer(name: str) -> str:
+        before, middle, after = (part.replace("&", "&&") for part in replace(sheet, name=name).footer_parts)
+        return f"{before}&P{middle}{pages}{after}"
+
+    text, keep = footer(sheet.name), len(sheet.name)
+    while len(text) > _MAX_FOOTER and keep:
+        keep -= 1
+        text = footer(sheet.name[:keep] + "…")
+    return text
