@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Optional
 
@@ -25,6 +26,10 @@ from ..money import CENT
 MAX_NUMBER = Decimal("999999999999.99")
 # Excel keeps at most this many characters in a cell; a longer text would be cut without a word.
 MAX_TEXT_CHARACTERS = 32767
+# A name (项目名称, 实施单位, 汇总表标题…) is printed in the title block and in every page's footer,
+# and stored in the DOCX and XLSX document properties, which hold at most 255 characters; 200 leave
+# room for the footer's page numbers (an Excel footer holds 255 too). The longest real name has 30.
+MAX_NAME_CHARACTERS = 200
 
 
 def _decimal(value: object, what: str, example: str) -> Decimal | None:
@@ -132,12 +137,34 @@ def _text(value: object) -> str | None:
     return value.rstrip("\n")
 
 
-def _required_text(value: object) -> str:
-    """A text that must say something: empty or blank is an error, not a form named 未命名项目."""
+def invisible_character(text: str) -> str | None:
+    """The first character of ``text`` that formats text without showing (a right-to-left override,
+    a zero-width space), as ``U+202E``; such a character in a name makes a form or a file name read
+    otherwise than it is written."""
+    found = next((ch for ch in text if unicodedata.category(ch) in ("Cf", "Zl", "Zp")), None)
+    return None if found is None else f"U+{ord(found):04X}"
+
+
+def valid_name(value: object) -> str | None:
+    """A name as written, within ``MAX_NAME_CHARACTERS`` and with nothing invisible in it."""
     text = _text(value)
-    if text is None or not text.strip():
-        raise PydanticCustomError("text", "不能为空，请填写", {})
+    if text is None:
+        return None
+    if len(text) > MAX_NAME_CHARACTERS:
+        raise PydanticCustomError("name", "名称过长（{length} 字），最多 {limit} 字，请精简",
+                                  {"length": len(text), "limit": MAX_NAME_CHARACTERS})
+    invisible = invisible_character(text)
+    if invisible:
+        raise PydanticCustomError("name", "名称中有不可见的格式字符 {code}（常随网页或其他文档复制而来），"
+                                  "它会改变文字或文件名的显示，请删除", {"code": invisible})
     return text
+
+
+def _required_name(value: object) -> str:
+    name = valid_name(value)
+    if name is None or not name.strip():
+        raise PydanticCustomError("text", "不能为空，请填写", {})
+    return name
 
 
 def _target(value: object) -> str:
@@ -179,7 +206,8 @@ Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
                  WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
 Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
-RequiredText = Annotated[str, BeforeValidator(_required_text)]
+Name = Annotated[Optional[str], BeforeValidator(valid_name), WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_NAME_CHARACTERS})]
+RequiredName = Annotated[str, BeforeValidator(_required_name), WithJsonSchema({"type": "string", "maxLength": MAX_NAME_CHARACTERS})]
 Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
     _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
 TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]

@@ -8,13 +8,17 @@ found by format name in the registry and every file is written atomically.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormgenError, ProjectError
-from ..files import write_atomically
+from ..files import os_error_text, write_atomically
 from ..layout import Compilation, Layouts, Member
 from ..load import Settings, load_file
 from .. import writers
@@ -87,8 +91,20 @@ def render_form(task: FormTask) -> Written | Failed:
             write_atomically(target, lambda path, fmt=fmt: writers.writer(fmt).write(sheet, path))
             files.append(str(target))
         return Written(files)
-    except (FormgenError, OSError) as error:
-        return Failed(str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}")
+    except Exception as error:  # noqa: BLE001 - one form's failure, whatever it is, is that form's
+        return Failed(failure_text(error, "无法写入输出文件"))
+
+
+def failure_text(error: Exception, writing: str) -> str:
+    """What a task that raised says: a formgen error as it is, the operating system's refusal in
+    Chinese after ``writing``, anything else as formgen's own fault."""
+    if isinstance(error, FormgenError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{writing}：{os_error_text(error)}"
+    if isinstance(error, MemoryError):
+        return "内存不足，未能生成：请精简过长的文本后再试"
+    return f"formgen 内部错误（{type(error).__name__}: {error}），未能生成：请把此项目文件发给维护者"
 
 
 def write_compilation(task: CompilationTask) -> Written | Failed:
@@ -107,9 +123,9 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
             write_atomically(Path(f"{task.stem}.{fmt}"),
                              lambda path, fmt=fmt: writers.writer(fmt).write_compilation(compilation, path))
         return Written([f"{task.stem}.{fmt}" for fmt in task.formats])
-    except (FormgenError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 - as in render_form
         suffix = ".pdf" if from_printed else ""
-        return Failed(f"汇总表 {name}{suffix} 生成失败：{error}")
+        return Failed(f"汇总表 {name}{suffix} 生成失败：{failure_text(error, '无法写入')}")
 
 
 def _member(source: MemberSource, with_sheet: bool) -> Member:
@@ -125,20 +141,31 @@ def _member(source: MemberSource, with_sheet: bool) -> Member:
 
 
 class Workers:
-    """Run tasks in a pool of processes, or in this process when one worker is enough."""
+    """Run tasks in a pool of processes, or in this process when one worker is enough.
+
+    The workers leave Ctrl-C to the build (no traceback from each of them), are stopped at once
+    when it is interrupted, and end by themselves when the build is killed (``kill -9``): none
+    is left running, holding the output folder's lock, with no build to report to."""
 
     def __init__(self, jobs: int | None, most_tasks: int, formats=writers.FORMATS):
         self.count = min(jobs or os.cpu_count() or 1, most_tasks)
         if self.count > 1:
             writers.preload(formats)  # once, before the workers fork: not once in every worker
-        self.pool = ProcessPoolExecutor(self.count) if self.count > 1 else None
+        self.pool = self._new_pool() if self.count > 1 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.count, initializer=_start_worker, initargs=(os.getpid(),))
 
     def __enter__(self) -> "Workers":
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    def __exit__(self, kind, *exc) -> None:
+        if self.pool is None:
+            return
+        if kind is not None and issubclass(kind, KeyboardInterrupt):  # stop now; atomic writes lose nothing
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
 
     def run(self, tasks: list, then=lambda key, outcome: ()):
         """Yield (key, outcome) for each (key, function, argument), as they finish. Once the caller
@@ -161,6 +188,28 @@ class Workers:
                 running[self.pool.submit(function, argument)] = key
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                key, outcome = running.pop(future), future.result()
+                key = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker died (out of memory, killed): a new pool goes on
+                    outcome = Failed("生成它的进程意外退出（可能内存不足），未能生成；再次运行会重试")
+                    self._replace_broken_pool()
                 yield key, outcome
                 waiting.extendleft(reversed(list(then(key, outcome))))
+
+    def _replace_broken_pool(self) -> None:
+        if getattr(self.pool, "_broken", False):
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+
+
+def _start_worker(build: int) -> None:
+    """In each worker: Ctrl-C is the build's to handle, and the worker ends with its build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == build:
+            time.sleep(0.5)
+        os._exit(1)  # the build is gone: nobody waits for this worker's work
+
+    threading.Thread(target=watch, name="formgen-watch-build", daemon=True).start()
