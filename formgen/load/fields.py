@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from .. import wording
 from ..money import CENT
+from .messages import shown
 
 
 # Below a trillion 元: every amount stays exact in a spreadsheet's double (15 significant digits).
@@ -47,20 +48,20 @@ def _decimal(value: object, what: str, example: str) -> Decimal | None:
         in_wan = re.fullmatch(r"([\d.]+)\s*万元?", text)
         if in_wan and _is_number(in_wan.group(1)):
             yuan = Decimal(in_wan.group(1)) * 10000
-            raise PydanticCustomError("number", '金额以元为单位：“{value}”应写作 {yuan}', {"value": value, "yuan": f"{yuan:f}"})
+            raise PydanticCustomError("number", '金额以元为单位：“{value}”应写作 {yuan}', {"value": shown(value), "yuan": f"{yuan:f}"})
         in_yuan = re.fullmatch(r"([\d.]+)\s*元", text)
         if in_yuan and _is_number(in_yuan.group(1)):
             raise PydanticCustomError("number", '金额只写数字，不带“元”：应写作 {plain}', {"plain": in_yuan.group(1)})
     if number is None or not number.is_finite():
         raise PydanticCustomError("number", '应为{what}（如 {example}），实际为 "{value}"',
-                                  {"what": what, "example": example, "value": value})
+                                  {"what": what, "example": example, "value": shown(value)})
     if number < 0:
-        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": value})
+        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": shown(value)})
     if number > MAX_NUMBER:
         raise PydanticCustomError("number", '{what}过大（最多 999,999,999,999.99），实际为 "{value}"',
-                                  {"what": what, "value": value})
+                                  {"what": what, "value": shown(value)})
     if number != number.quantize(CENT):
-        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
+        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": shown(value)})
     return number
 
 
@@ -96,14 +97,14 @@ def _date(value: object) -> datetime.date | None:
             return datetime.date(*(int(part) for part in match.groups()))
     except ValueError:
         pass
-    raise PydanticCustomError("date", '应为日期（如 2023-01-01），实际为 "{value}"', {"value": value})
+    raise PydanticCustomError("date", '应为日期（如 2023-01-01），实际为 "{value}"', {"value": shown(value)})
 
 
 def _year(value: object) -> int:
     text = str(value).strip()
     if re.fullmatch(r"20\d\d", text):
         return int(text)
-    raise PydanticCustomError("year", '应为四位年度（如 2023），实际为 "{value}"', {"value": value})
+    raise PydanticCustomError("year", '应为四位年度（如 2023），实际为 "{value}"', {"value": shown(value)})
 
 
 _PERIOD = re.compile(r"^(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})\s*年?$")
@@ -115,7 +116,7 @@ def _period(value: object) -> tuple[int, int] | None:
         return value
     match = _PERIOD.match(str(value).strip())
     if not match:
-        raise PydanticCustomError("period", '应为起止年度（如 2023-2025），实际为 "{value}"', {"value": value})
+        raise PydanticCustomError("period", '应为起止年度（如 2023-2025），实际为 "{value}"', {"value": shown(value)})
     return int(match.group(1)), int(match.group(2))
 
 
@@ -241,7 +242,7 @@ def _date_style(value: object) -> str | None:
     style = wording.date_style(str(value))
     if style is None:
         raise PydanticCustomError("date_style", '应为一个示例日期，如 2023-1-1、2023-01-01 或 2023年1月1日，实际为 "{value}"',
-                                  {"value": value})
+                                  {"value": shown(value)})
     return style
 
 
@@ -249,7 +250,7 @@ def _decimals(value: object) -> int:
     if str(value).strip() in ("0", "2"):
         return int(str(value).strip())
     raise PydanticCustomError("decimals", '应为 0（整元，如 3,870,000）或 2（如 3,870,000.00），实际为 "{value}"',
-                              {"value": value})
+                              {"value": shown(value)})
 
 
 Wording = Annotated[dict[str, str], BeforeValidator(_wording),

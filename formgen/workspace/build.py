@@ -32,7 +32,7 @@ from .lock import LOCK_FILE, output_lock
 from .names import MAX_STEM_CHARACTERS, form_file_stem
 from .sources import Source, discover
 from .state import BuildRecord, Form
-from .tasks import Failed, FormTask, Workers, render_form
+from .tasks import Failed, FormTask, Workers, lay_out, render_form
 
 
 @dataclass
@@ -70,13 +70,20 @@ class Report:
 
 
 def check(paths: list[Path]) -> Report:
-    """Load and validate every project, writing nothing."""
+    """Load and validate every project, and lay it out through its templates, writing nothing: what
+    fails here would fail a build (output names that collide, a template's error, a form too long)."""
     started = time.perf_counter()
     report = Report()
     sources, problems = discover(paths, None)
     report.failed += problems
     for source in sources:
-        report.unchanged += _load(source, Path("."), report)
+        for form in _load(source, Path("."), report):
+            try:
+                lay_out(form.loaded.project, tuple(map(str, source.templates)))
+            except FormgenError as error:
+                report.failed.append([form.loaded.problem((), str(error))])
+            else:
+                report.unchanged.append(form)
     _without_collisions([], report.unchanged, report, Path("."))  # as a build would find them
     report.seconds = time.perf_counter() - started
     return report

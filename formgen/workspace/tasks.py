@@ -7,6 +7,7 @@ found by format name in the registry and every file is written atomically.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -19,9 +20,11 @@ from pathlib import Path
 
 from ..errors import FormgenError, ProjectError
 from ..files import os_error_text, write_atomically
-from ..layout import Compilation, Layouts, Member
+from ..layout import Compilation, Layouts, Member, Sheet
+from ..layout.sheet import MARGIN_MM, PAGE_SIZES_MM
 from ..load import Settings, load_file
 from .. import writers
+from ..writers import measure
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,32 @@ def layouts(templates: tuple[str, ...]) -> Layouts:
     return _LAYOUTS[templates]
 
 
+# The longest real form prints 6 pages. A project within the loader's bounds (500 三级, 32,767
+# characters a text, 2 M a file) can still fill thousands (500 values of 2,900 characters in the
+# narrow 指标值 column: about 4,400), which WeasyPrint lays out in minutes a format: the pages a form
+# would print are estimated before any writer runs, and a form over this many is refused.
+MAX_PAGES = 100
+
+
+def lay_out(project, templates: tuple[str, ...]) -> Sheet:
+    """A project's Sheet through its templates (a ``TemplateError`` when they fail), refused when it
+    would print more than ``MAX_PAGES`` pages, estimated without a font (``measure``: a few ms, 0.3 s
+    for a form at the bounds)."""
+    sheet = layouts(templates).sheet(project)
+    heights = measure.row_heights_pt(sheet)
+    page = (PAGE_SIZES_MM[sheet.orientation][1] - 2 * MARGIN_MM) * measure.PT_PER_MM
+    pages = math.ceil(sum(heights) / page)
+    if pages > MAX_PAGES:
+        longest = max(sheet.cells, key=lambda cell: len(cell.text))
+        raise FormgenError(f"表单过长：估计约 {pages:,} 页，一张表最多 {MAX_PAGES} 页。最长的一格有 "
+                            f"{len(longest.text):,} 字，以“{longest.text[:12]}”开头；请精简较长的文本，或拆分项目")
+    return sheet
+
+
 def render_form(task: FormTask) -> Written | Failed:
     """Lay one project out and write it in every format asked for."""
     try:
-        sheet = writers.paginate(layouts(task.templates).sheet(task.project), task.formats)
+        sheet = writers.paginate(lay_out(task.project, task.templates), task.formats)
         files = []
         for fmt in task.formats:
             target = Path(f"{task.stem}.{fmt}")
