@@ -33,7 +33,7 @@ MAX_SPAN = 2000  # rows or columns a cell may span: a form at the bounds has abo
 def _span(attributes: dict, name: str) -> int:
     value = attributes.get(name) or "1"
     if not value.isdigit() or not 1 <= int(value) <= MAX_SPAN:
-        raise TemplateError(f"模板写的 {name}=\"{value}\" 应为 1 到 {MAX_SPAN} 的整数")
+        raise TemplateError(f"{name}=\"{value}\" 应为 1 到 {MAX_SPAN} 的整数")
     return int(value)
 
 
@@ -44,7 +44,7 @@ def _amount(attributes: dict) -> Decimal | None:
     except ArithmeticError:
         amount = Decimal("NaN")
     if amount is not None and not amount.is_finite():
-        raise TemplateError(f"模板写的 data-amount=\"{value}\" 不是数")
+        raise TemplateError(f"data-amount=\"{value}\" 不是数")
     return amount
 
 
@@ -54,7 +54,7 @@ def parse_sheet(html: str, name: str) -> Sheet:
     reader.feed(html)
     reader.close()
     if not reader.widths:
-        raise TemplateError(f"模板中的表格缺少 <col style=\"width: N%\"> 列宽：{name}")
+        raise TemplateError("表格缺少 <col style=\"width: N%\"> 列宽")
     return Sheet(
         name=name,
         headings=reader.headings,

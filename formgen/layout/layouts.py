@@ -124,8 +124,13 @@ class Layouts:
         return "".join(parts)
 
     def sheet(self, project) -> Sheet:
-        sheet = parse_sheet(self.html(project), project.name)
-        _check_size(sheet, project.form)
+        html = self.html(project)
+        try:
+            sheet = parse_sheet(html, project.name)
+            _check_size(sheet)
+        except TemplateError as error:
+            template = display_path(Path(self.environment.get_template(f"{project.form}.html").filename))
+            raise TemplateError(f"模板 {template} 出错：{error}") from None
         sheet.stylesheet = self.stylesheet()
         sheet.author = getattr(project, "implementer", None) or getattr(project, "unit", None) or \
             getattr(project, "department", None) or ""
@@ -138,15 +143,14 @@ class Layouts:
         return sheet
 
 
-def _check_size(sheet: Sheet, form: str) -> None:
+def _check_size(sheet: Sheet) -> None:
     """A grid the writers can print: the built-in templates stay far inside these bounds."""
     if sheet.row_count > MAX_ROWS or len(sheet.cells) > MAX_CELLS:
-        raise TemplateError(f"模板 {form}.html 生成的表格过大（{sheet.row_count:,} 行、{len(sheet.cells):,} 格），"
+        raise TemplateError(f"生成的表格过大（{sheet.row_count:,} 行、{len(sheet.cells):,} 格），"
                             f"一张表最多 {MAX_ROWS:,} 行、{MAX_CELLS:,} 格")
     longest = max((len(cell.text) for cell in sheet.cells), default=0)
     if longest > MAX_CELL_CHARACTERS:
-        raise TemplateError(f"模板 {form}.html 在一个单元格中写了 {longest:,} 字，超过 Excel 单元格的上限 "
-                            f"{MAX_CELL_CHARACTERS:,} 字")
+        raise TemplateError(f"在一个单元格中写了 {longest:,} 字，超过 Excel 单元格的上限 {MAX_CELL_CHARACTERS:,} 字")
 
 
 def _where(exc: Exception, form: str) -> str:

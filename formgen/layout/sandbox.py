@@ -200,7 +200,7 @@ class WorkspaceLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment, template):
         pieces = split_template_path(template)  # refuses `..`
-        for folder in self.searchpath:
+        for index, folder in enumerate(self.searchpath):
             path = Path(folder, *pieces)
             on_the_way = [Path(folder, *pieces[:i]) for i in range(len(pieces) + 1)]
             linked = next((p for p in on_the_way if p.is_symlink()), None)
@@ -218,14 +218,17 @@ class WorkspaceLoader(jinja2.FileSystemLoader):
                 source = path.read_text(encoding=self.encoding)
             except UnicodeDecodeError:
                 raise jinja2.TemplateError(f"模板 {path} 不是 UTF-8 编码，请另存为 UTF-8") from None
-            return source, os.path.normpath(path), lambda: _unchanged(path, status.st_mtime_ns)
+            nearer = [Path(earlier, *pieces) for earlier in self.searchpath[:index]]
+            return source, os.path.normpath(path), lambda: _unchanged(path, status.st_mtime_ns, nearer)
         raise jinja2.TemplateNotFound(template)
 
 
-def _unchanged(path: Path, mtime: int) -> bool:
-    """Whether a template read before is still the same file (``watch`` reuses its templates)."""
+def _unchanged(path: Path, mtime: int, nearer: list[Path]) -> bool:
+    """Whether a template read before is still the one to use (``watch`` keeps its templates): the
+    same file, and none put since in a nearer folder."""
     try:
-        return path.stat().st_mtime_ns == mtime and not path.is_symlink()
+        return path.stat().st_mtime_ns == mtime and not path.is_symlink() and not any(
+            p.exists() or p.is_symlink() for p in nearer)
     except OSError:
         return False
 

@@ -74,7 +74,7 @@ def check(paths: list[Path]) -> Report:
     fails here would fail a build (output names that collide, a template's error, a form too long)."""
     started = time.perf_counter()
     report = Report()
-    sources, problems = discover(paths, None)
+    sources, problems = discover([p.absolute() for p in paths], None)  # as a build: the same templates
     report.failed += problems
     for source in sources:
         for form in _load(source, Path("."), report):
