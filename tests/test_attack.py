@@ -551,6 +551,13 @@ def test_a_record_nested_past_pythons_stack_is_ignored(workspace):
     assert result.exit_code == 0 and "生成 1 个表单" in result.output
 
 
+def test_a_text_of_the_full_cell_length_loads_from_a_block_scalar(workspace):
+    text = "很" * 32767  # the line break YAML adds after a block scalar is not part of the text
+    path = workspace.write("x.yaml", DECLARATION.replace("  项目立项依据充分且立项规范……\n", f"  {text}\n", 1))
+    [result] = load_file(path, Settings())
+    assert not isinstance(result, ProjectError) and result.project.overall_goal == text
+
+
 def test_a_key_longer_than_yaml_reads_is_said_so():
     with pytest.raises(ProjectError) as caught:
         read_documents(DECLARATION + "很" * 100_000 + ": x\n", "x.yaml")

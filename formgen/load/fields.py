@@ -132,10 +132,11 @@ def _text(value: object) -> str | None:
         raise PydanticCustomError("text", "应为文本", {})
     if _CONTROL.search(value):
         raise PydanticCustomError("text", "文本中有不可见的控制字符，请删除后重试", {})
-    if len(value) > MAX_TEXT_CHARACTERS:
+    text = value.rstrip("\n")
+    if len(text) > MAX_TEXT_CHARACTERS:  # what the cell holds: a block scalar's last line break is not
         raise PydanticCustomError("text", "文本过长（{length} 字），一个单元格最多 {limit} 字，请拆分或精简",
-                                  {"length": len(value), "limit": MAX_TEXT_CHARACTERS})
-    return value.rstrip("\n")
+                                  {"length": len(text), "limit": MAX_TEXT_CHARACTERS})
+    return text
 
 
 def invisible_character(text: str) -> str | None:

@@ -8,6 +8,7 @@ found by format name in the registry and every file is written atomically.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import signal
 import threading
@@ -239,8 +240,11 @@ def _start_worker(build: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
-        while os.getppid() == build:
-            time.sleep(0.5)
-        os._exit(1)  # the build is gone: nobody waits for this worker's work
+        if os.name == "nt":  # spawned: the build's process handle says when it ends
+            multiprocessing.parent_process().join()
+        else:  # forked: a worker whose build is gone is adopted by another process
+            while os.getppid() == build:
+                time.sleep(0.5)
+        os._exit(1)  # nobody waits for this worker's work
 
     threading.Thread(target=watch, name="formgen-watch-build", daemon=True).start()
