@@ -304,7 +304,11 @@ def import_(files: tuple[Path, ...], output: Path) -> None:
     """
     from .commands.importing import import_files
 
-    results = _run(lambda: output.mkdir(parents=True, exist_ok=True) or import_files(list(files), output))
+    def import_all():
+        output.mkdir(parents=True, exist_ok=True)
+        return import_files(list(files), output)
+
+    results = _run(import_all)
     for result in results:
         if result.written:
             click.echo(f"已导入 {result.source} → {display_path(result.written)}")

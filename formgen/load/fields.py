@@ -139,11 +139,15 @@ def _text(value: object) -> str | None:
     return text
 
 
-def invisible_character(text: str) -> str | None:
-    """The first character of ``text`` that formats text without showing (a right-to-left override,
-    a zero-width space), as ``U+202E``; such a character in a name makes a form or a file name read
-    otherwise than it is written."""
-    found = next((ch for ch in text if unicodedata.category(ch) in ("Cf", "Zl", "Zp")), None)
+# Characters that change how a text reads without showing: format characters (a right-to-left
+# override, a zero-width space) and the line and paragraph separators.
+INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
+
+
+def _invisible_character(text: str) -> str | None:
+    """The first invisible character of ``text``, as ``U+202E``: in a name it makes a form or a file
+    name read otherwise than it is written."""
+    found = next((ch for ch in text if unicodedata.category(ch) in INVISIBLE_CATEGORIES), None)
     return None if found is None else f"U+{ord(found):04X}"
 
 
@@ -155,7 +159,7 @@ def valid_name(value: object) -> str | None:
     if len(text) > MAX_NAME_CHARACTERS:
         raise PydanticCustomError("name", "名称过长（{length} 字），最多 {limit} 字，请精简",
                                   {"length": len(text), "limit": MAX_NAME_CHARACTERS})
-    invisible = invisible_character(text)
+    invisible = _invisible_character(text)
     if invisible:
         raise PydanticCustomError("name", "名称中有不可见的格式字符 {code}（常随网页或其他文档复制而来），"
                                   "它会改变文字或文件名的显示，请删除", {"code": invisible})
@@ -163,6 +167,7 @@ def valid_name(value: object) -> str | None:
 
 
 def _required_name(value: object) -> str:
+    """A name that must say something: empty or blank is an error, not a form named 未命名项目."""
     name = valid_name(value)
     if name is None or not name.strip():
         raise PydanticCustomError("text", "不能为空，请填写", {})
@@ -208,8 +213,10 @@ Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
                  WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
 Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
-Name = Annotated[Optional[str], BeforeValidator(valid_name), WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_NAME_CHARACTERS})]
-RequiredName = Annotated[str, BeforeValidator(_required_name), WithJsonSchema({"type": "string", "maxLength": MAX_NAME_CHARACTERS})]
+Name = Annotated[Optional[str], BeforeValidator(valid_name),
+                 WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_NAME_CHARACTERS})]
+RequiredName = Annotated[str, BeforeValidator(_required_name),
+                         WithJsonSchema({"type": "string", "maxLength": MAX_NAME_CHARACTERS})]
 Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
     _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
 TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]

@@ -21,7 +21,7 @@ from ..errors import Problem
 
 QUOTE_HINT = '以 >、|、*、&、!、%、@、` 开头的值须加引号，例如 指标值: ">4(次)"'
 FIELD_REFERENCE = "字段说明.md（formgen init 生成；或运行 formgen schema --reference）"
-_MAX_KEY_CHARACTERS = 1024  # PyYAML reads no longer key without "? "
+_MAX_KEY_CHARACTERS = 1024  # PyYAML reads no longer key, unless it is written after "? "
 _SHOWN_CHARACTERS = 40
 _FULL_WIDTH_COLON_KEY = re.compile(r"^\s*(?:-\s+)?([^\s:：#\"'{}\[\]][^:：#\"'{}]*?)\s*：")
 _COMMA_HINT = ("在 { } 中，含英文逗号“,”的文本须加引号（如 \"因疫情影响, 部分成果未能汇编\"），"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..load.fields import INVISIBLE_CATEGORIES
+
 STATE_FILE = ".formgen-state.json"  # the record of the last build, in the output folder
 CACHE_FOLDER = ".formgen-cache"  # title pages of the 汇总表 PDFs, by title and stylesheet
 TEMPLATES_FOLDER = "templates"  # a workspace's own layout templates
@@ -26,7 +28,7 @@ def output_file_stem(name: str) -> str:
     """A file name from a project name: no path separators or characters file systems refuse, no
     invisible formatting (a right-to-left override makes ``…gnp.exe.xlsx`` read as ``…xlsx.exe.png``),
     no name Windows or formgen reserves, at most ``MAX_STEM_CHARACTERS`` characters."""
-    visible = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cf", "Zl", "Zp"))
+    visible = "".join(ch for ch in name if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
     stem = _FORBIDDEN_IN_FILE_NAMES.sub("_", visible).strip(" .")[:MAX_STEM_CHARACTERS].strip(" .")
     if stem.split(".")[0].upper() in _RESERVED_ON_WINDOWS or stem.casefold() == _RESERVED_BY_FORMGEN:
         stem = f"_{stem}"
