@@ -522,6 +522,13 @@ def test_colliding_output_names_fail_check_as_they_fail_build(workspace):
     assert result.exit_code == 1 and result.output.count("同一文件") == 2
 
 
+def test_many_copies_of_a_name_are_said_in_bounded_text(workspace):
+    workspace.write("ws/多.yaml", "---\n".join([DECLARATION] * 200))
+    result = run("check", "ws")
+    assert result.exit_code == 1 and result.output.count("同一文件") == 200 and "等 200 个项目" in result.output
+    assert len(result.output) < 200 * 400
+
+
 # --- files found, and files refused -----------------------------------------------------------
 
 def test_project_files_in_capitals_are_built_and_a_capital_settings_file_is_named(workspace):

@@ -261,7 +261,8 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
     for stem, same in by_stem.items():
         if len(same) < 2:
             continue
-        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same)
+        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same[:3])
+        places += f" 等 {len(same)} 个项目" if len(same) > 3 else ""  # not n² text for n copies of a name
         for form in same:
             file = display_path(form.source.file)
             report.failed.append([Problem(file, None, "项目名称",

@@ -168,7 +168,7 @@ def _member(source: MemberSource, with_sheet: bool) -> Member:
     loaded = load_file(source.file, source.settings)[source.index]
     if isinstance(loaded, ProjectError):  # edited since the build began
         raise loaded
-    sheet = writers.paginate(layouts(source.templates).sheet(loaded.project), ())
+    sheet = writers.paginate(lay_out(loaded.project, source.templates), ())
     return Member(source.name, source.kind, loaded.project.headline_amount, sheet, Path(source.pdf))
 
 
