@@ -11,7 +11,7 @@ import click
 from .workspace import Report, build as build_workspace, check as check_workspace
 from . import cli_text
 from .errors import FormgenError
-from .files import display_path, write_text_atomically
+from .files import display_path, os_error_text, write_text_atomically
 from .summary import built_text, print_problems, summarise, summary_line
 from .writers import FORMATS, parse_formats
 
@@ -238,7 +238,7 @@ def schema(output: Path | None, reference: bool) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        write_text_atomically(output, text)
+        _run(lambda: write_text_atomically(output, text))
         click.echo(f"已写入 {display_path(output)}")
 
 
@@ -306,8 +306,11 @@ def import_(files: tuple[Path, ...], output: Path) -> None:
     """
     from .commands.importing import import_files
 
-    output.mkdir(parents=True, exist_ok=True)
-    results = _run(lambda: import_files(list(files), output))
+    def import_all():
+        output.mkdir(parents=True, exist_ok=True)
+        return import_files(list(files), output)
+
+    results = _run(import_all)
     for result in results:
         if result.written:
             click.echo(f"已导入 {result.source} → {display_path(result.written)}")
@@ -328,3 +331,6 @@ def _run(action):
     except FormgenError as error:  # the one place errors become messages and exit codes
         click.echo(f"错误：{error}", err=True)
         raise SystemExit(error.exit_code) from None
+    except OSError as error:  # what the system refused (a folder where a file goes, no room): said in Chinese
+        click.echo(f"错误：{os_error_text(error)}", err=True)
+        raise SystemExit(1) from None

@@ -618,3 +618,329 @@ def test_import_bounds_a_pdf_that_inflates_to_gigabytes(tmp_path):
     [result] = import_files([path], tmp_path / "out")
     assert result.written is None and "PDF" in result.problems[0], result.problems
     assert time.monotonic() - started < 120
+
+
+# === The command line under attack (issue 21): nothing lost, nothing hangs, every slip in Chinese ===
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from formgen.layout import BUILTIN_TEMPLATES
+from formgen.load.fields import MAX_NAME_CHARACTERS
+from formgen.workspace.tasks import Failed, Workers, Written
+
+TITLE = "<h1>财政项目支出绩效目标申报表</h1>"
+
+
+def names_under(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def bad_template(workspace, unit_folder, attack):
+    """A unit whose own 申报表 template does ``attack`` right after its title."""
+    builtin = (BUILTIN_TEMPLATES / "申报表.html").read_text(encoding="utf-8")
+    workspace.write(f"{unit_folder}/templates/申报表.html", builtin.replace(TITLE, TITLE + attack))
+
+
+# --- nothing of the user's lost ---------------------------------------------------------------
+
+def test_a_compilation_titled_like_a_form_is_refused_and_the_form_kept(workspace):
+    unit(workspace)
+    workspace.write("ws/某局/formgen.yaml", UNIT.replace("某局汇总表", "甲"))
+    checked = run("check", "ws")
+    assert checked.exit_code == 1 and "汇总表标题" in checked.output and "请改用不同的汇总表标题" in checked.output
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "ws/某局/formgen.yaml" in result.output and "会覆盖该表单" in result.output
+    workbook = openpyxl.load_workbook(workspace.root / "out" / "某局" / "甲.xlsx")
+    assert workbook.sheetnames != ["目录", "丙", "乙", "甲"]  # the form, not a 汇总表 written over it
+    again = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert again.exit_code == 1 and "会覆盖该表单" in again.output  # said every time, not 未改动
+
+
+def test_building_fewer_formats_deletes_none_of_the_others(workspace):
+    unit(workspace, names=("甲",))
+    assert run("build", "ws", "-o", "out").exit_code == 0
+    before = names_under(workspace.root / "out" / "某局")
+    workspace.write("ws/某局/甲.yaml", declaration(项目名称="项目名称: 甲").replace("课题", "研究"))
+    result = run("build", "ws", "-o", "out", "-f", "pdf")
+    assert result.exit_code == 0 and "删除" not in result.output
+    assert names_under(workspace.root / "out" / "某局") == before
+    (workspace.root / "ws" / "某局" / "甲.yaml").unlink()  # the kept files are still the form's: they go with it
+    assert run("build", "ws", "-o", "out").exit_code == 0
+    assert not any(name.startswith("甲.") for name in names_under(workspace.root / "out" / "某局"))
+
+
+def test_new_never_replaces_a_folder_its_declaration_or_settings(workspace):
+    source = workspace.write("申报.yaml", DECLARATION)
+    (workspace.root / "草稿").mkdir()
+    for target, message in [("草稿", "是一个目录"), ("申报.yaml", "就是 --from 的申报表"), ("formgen.yaml", "设置文件")]:
+        result = run("new", "自评表", "--from", str(source), "-o", target, "--force")
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert source.read_text(encoding="utf-8") == DECLARATION and (workspace.root / "草稿").is_dir()
+
+
+def test_an_imported_form_named_formgen_is_not_written_as_the_settings_file(workspace, tmp_path):
+    from formgen.layout import Layouts
+    from formgen.writers import xlsx
+
+    [loaded] = load_file(workspace.write("x.yaml", declaration(项目名称="项目名称: formgen")), Settings())
+    xlsx.write(Layouts().sheet(loaded.project), tmp_path / "表.xlsx")
+    [result] = import_files([tmp_path / "表.xlsx"], workspace.root / "导入")
+    assert result.written is not None and result.written.name == "_formgen.yaml"
+    assert not (workspace.root / "导入" / "formgen.yaml").exists()
+
+
+# --- OS errors, in Chinese ----------------------------------------------------------------------
+
+def test_what_the_system_refuses_is_said_in_chinese(workspace):
+    unit(workspace, names=("甲", "乙"))
+    workspace.write("out/某局", "a file where the unit's folder goes")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "已有同名的文件或目录" in result.output
+    for args in (["new", "自评表", "--from", "ws/某局/甲.yaml", "-o", "/proc/x.yaml"],
+                 ["schema", "-o", "/proc/x.json"], ["init", "/proc/x"], ["import", "ws/某局/甲.yaml", "-o", "/proc/x"]):
+        result = run(*args)
+        assert result.exit_code == 1 and "错误：" in result.output, args
+        assert "Errno" not in result.output and "Traceback" not in result.output and "No such" not in result.output, args
+
+
+# --- names within every format's limits -------------------------------------------------------
+
+@pytest.mark.parametrize("line, message", [
+    ("项目名称: " + "长" * (MAX_NAME_CHARACTERS + 1), "名称过长"),
+    ("实施单位: " + "单" * 300, "名称过长"),
+    ("项目名称: 报告\u202egnp.exe", "U+202E"),
+    ("项目名称: 报\u200b告", "U+200B"),
+])
+def test_names_are_refused_by_check_and_build_and_the_others_build(workspace, line, message):
+    unit(workspace, names=("甲", "乙"))
+    key = line.split(":")[0]
+    workspace.write("ws/某局/乙.yaml", declaration(**{key: line}))
+    checked = run("check", "ws")
+    assert checked.exit_code == 1 and message in checked.output
+    started = time.monotonic()
+    result = run("build", "ws", "-o", "out", "-f", "docx")
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert (workspace.root / "out" / "某局" / "甲.docx").is_file() and time.monotonic() - started < 60
+    assert not any("\u202e" in name or "\u200b" in name for name in names_under(workspace.root / "out" / "某局"))
+
+
+def test_a_compilation_title_with_invisible_characters_is_refused(workspace):
+    unit(workspace, names=("甲",))
+    workspace.write("ws/某局/formgen.yaml", UNIT.replace("某局汇总表", "某局\u202e汇总表"))
+    result = run("check", "ws")
+    assert result.exit_code == 1 and "formgen.yaml" in result.output and "U+202E" in result.output
+
+
+def test_file_names_drop_invisible_characters_and_formgen():
+    from formgen.workspace.names import output_file_stem
+
+    assert output_file_stem("报告\u202egnp.exe") == "报告gnp.exe"
+    assert output_file_stem("FormGen") == "_FormGen"
+
+
+def test_colliding_output_names_fail_check_as_they_fail_build(workspace):
+    workspace.write("ws/a.yaml", declaration(项目名称="项目名称: Project"))
+    workspace.write("ws/b.yaml", declaration(项目名称="项目名称: PROJECT"))
+    result = run("check", "ws")
+    assert result.exit_code == 1 and result.output.count("同一文件") == 2
+
+
+def test_many_copies_of_a_name_are_said_in_bounded_text(workspace):
+    workspace.write("ws/多.yaml", "---\n".join([DECLARATION] * 200))
+    result = run("check", "ws")
+    assert result.exit_code == 1 and result.output.count("同一文件") == 200 and "等 200 个项目" in result.output
+    assert len(result.output) < 200 * 400
+
+
+# --- files found, and files refused -----------------------------------------------------------
+
+def test_project_files_in_capitals_are_built_and_a_capital_settings_file_is_named(workspace):
+    workspace.write("ws/甲.YAML", declaration(项目名称="项目名称: 甲"))
+    workspace.write("ws/乙.Yml", declaration(项目名称="项目名称: 乙"))
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 0 and "生成 2 个表单" in result.output
+    workspace.write("ws/FORMGEN.YAML", "汇总表标题: 某局\n")
+    if not (workspace.root / "ws" / "formgen.yaml").exists():  # a file system that tells cases apart
+        result = run("check", "ws")
+        assert result.exit_code == 1 and "须命名为 formgen.yaml" in result.output
+
+
+def test_a_project_file_that_is_a_device_is_refused_not_read(workspace):
+    unit(workspace, names=("甲",))
+    os.symlink("/dev/zero", workspace.root / "ws" / "某局" / "零.yaml")
+    started = time.monotonic()
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "零.yaml" in result.output and "不是普通文件" in result.output
+    assert (workspace.root / "out" / "某局" / "甲.xlsx").is_file() and time.monotonic() - started < 60
+
+
+def test_a_record_nested_past_pythons_stack_is_ignored(workspace):
+    unit(workspace, names=("甲",))
+    workspace.write("out/.formgen-state.json", "[" * 100_000)
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 0 and "生成 1 个表单" in result.output
+
+
+def test_a_text_of_the_full_cell_length_loads_from_a_block_scalar(workspace):
+    text = "很" * 32767  # the line break YAML adds after a block scalar is not part of the text
+    path = workspace.write("x.yaml", DECLARATION.replace("  项目立项依据充分且立项规范……\n", f"  {text}\n", 1))
+    [result] = load_file(path, Settings())
+    assert not isinstance(result, ProjectError) and result.project.overall_goal == text
+
+
+def test_a_key_longer_than_yaml_reads_is_said_so():
+    with pytest.raises(ProjectError) as caught:
+        read_documents(DECLARATION + "很" * 100_000 + ": x\n", "x.yaml")
+    assert "键过长（100,000 字）" in str(caught.value) and "缩进" not in str(caught.value)
+
+
+def test_a_long_value_is_quoted_cut_in_its_messages(workspace):
+    value = "≥" + "9" * 3000 + "x(个)"
+    path = workspace.write("x.yaml", declaration(课题数量=f'课题数量: "{value}"'))
+    [result] = load_file(path, Settings())
+    [warning] = [w for w in result.warnings if "像数值" in w.message]
+    assert "共 3,005 字" in warning.message and len(warning.message) < 200
+
+
+# --- templates: a budget, their errors, no links -------------------------------------------------
+
+@pytest.mark.parametrize("attack, message", [
+    ("{{ 1 / 0 }}", "除数为 0"),
+    ("{{ 10 ** 5000 }}", "整数过大"),
+    ("{{ 'x' * 3000000000 }}", "3,000,000,000"),
+    ("{{ 'x'.center(3000000000) }}", "3,000,000,000"),
+    ("{{ [1] | batch(3000000000) | list }}", "3,000,000,000"),
+    ("{{ '%3000000000d' % 1 }}", "3,000,000,000"),
+    ("{{ '{:>3000000000}'.format(1) }}", "3,000,000,000"),
+    ("{{ ('x' * 1000000) | replace('', 'yy') }}", "3,000,002"),
+    ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}", "递归过深"),
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "秒"),
+    ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}{{ m(60) }}", "秒"),
+    ("{{ p.nothing }}", "不存在的名称或字段"),
+    ("</table><table><colgroup><col style='width: 100%'></colgroup><tr><td rowspan='2000000000'>x</td></tr>",
+     "rowspan"),
+])
+def test_a_template_that_fails_or_runs_away_fails_its_forms_only(workspace, monkeypatch, attack, message):
+    monkeypatch.setattr("formgen.layout.sandbox.RENDER_SECONDS", 0.5)
+    unit(workspace, names=("甲",))
+    workspace.write("ws/好/乙.yaml", declaration(项目名称="项目名称: 乙"))
+    bad_template(workspace, "ws/某局", attack)
+    started = time.monotonic()
+    result = run("build", "ws", "-o", "out", "-f", "xlsx", "-j", "1")
+    assert time.monotonic() - started < 60
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ws/某局/templates/申报表.html" in result.output and message in result.output
+    assert (workspace.root / "out" / "好" / "乙.xlsx").is_file()
+    assert run("check", "ws").exit_code == 1  # check finds it too
+
+
+def test_a_template_cannot_include_a_file_through_a_link(workspace):
+    unit(workspace, names=("甲",))
+    secret = workspace.write("secret.txt", "机密")
+    bad_template(workspace, "ws/某局", "{% include 'link.html' %}")
+    os.symlink(secret, workspace.root / "ws" / "某局" / "templates" / "link.html")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "符号链接" in result.output
+    assert not (workspace.root / "out" / "某局" / "甲.xlsx").exists()
+
+
+def test_a_templates_folder_that_is_a_link_is_refused(workspace):
+    unit(workspace, names=("甲",))
+    bad_template(workspace, "elsewhere", "")
+    os.symlink(workspace.root / "elsewhere" / "templates", workspace.root / "ws" / "templates")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "符号链接" in result.output
+
+
+# --- a form at the bounds: an answer in bounded time ---------------------------------------------
+
+def test_a_project_at_the_bounds_is_answered_at_once_and_the_others_build(workspace):
+    text = ("项目立项依据充分且立项规范，资金使用合规，绩效目标明确。" * 100)[:2900]
+    many = "".join(f'      指标{i}: "{text}"\n' for i in range(500))
+    huge = DECLARATION.split("绩效指标:")[0] + "绩效指标:\n  产出指标:\n    数量指标:\n" + many
+    workspace.write("ws/大.yaml", huge.replace("课题研究", "大项目"))
+    workspace.write("ws/小.yaml", DECLARATION)
+    started = time.monotonic()
+    result = run("build", "ws", "-o", "out", "-j", "1")
+    assert time.monotonic() - started < 120
+    assert result.exit_code == 1 and "表单过长" in result.output and "共" not in result.output.split("表单过长")[0][-5:]
+    assert (workspace.root / "out" / "课题研究.pdf").is_file() and not (workspace.root / "out" / "大项目.pdf").exists()
+    assert "表单过长" in run("check", "ws").output
+
+
+# --- workers: they leave Ctrl-C to the build and end with it -----------------------------------
+
+def _children(pid):
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _busy_build(workspace):
+    """A build whose two forms run their template's loops for 10 s each, in two workers."""
+    unit(workspace, names=("甲", "乙"))
+    bad_template(workspace, "ws/某局", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    process = subprocess.Popen([sys.executable, "-m", "formgen", "build", "ws", "-o", "out", "-j", "2", "-f", "xlsx"],
+                               cwd=workspace.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, process.communicate()
+    return process, workers
+
+
+def _gone(pids, seconds=10):
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from /proc")
+def test_a_killed_build_leaves_no_worker_and_no_lock(workspace):
+    process, workers = _busy_build(workspace)
+    process.kill()
+    process.communicate()
+    assert _gone(workers)
+    with output_lock(workspace.root / "out"):  # free: not held by an orphan
+        pass
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from /proc")
+def test_ctrl_c_stops_the_build_and_its_workers_without_their_tracebacks(workspace):
+    process, workers = _busy_build(workspace)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole foreground group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "已中断" in stderr and "Traceback" not in stderr
+    assert _gone(workers)
+
+
+def _die(_):
+    os._exit(1)
+
+
+def _fine(value):
+    return Written([str(value)])
+
+
+def test_a_worker_that_dies_fails_its_tasks_and_the_build_goes_on():
+    tasks = [("dies", _die, None)] + [(i, _fine, i) for i in range(12)]
+    with Workers(2, len(tasks), ()) as workers:
+        outcomes = dict(workers.run(tasks))
+    assert set(outcomes) == {"dies", *range(12)} and isinstance(outcomes["dies"], Failed)
+    assert all("意外退出" in o.message for o in outcomes.values() if isinstance(o, Failed))
+    # Only the tasks in the pool with it when it died fail (4 at most); the others run in a new one.
+    assert sum(isinstance(o, Written) for o in outcomes.values()) >= 12 - 3

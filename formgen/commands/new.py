@@ -13,7 +13,8 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from ..errors import FormgenError
-from ..files import display_path, write_text_atomically
+from ..files import display_path, os_reason, write_text_atomically
+from ..load import SETTINGS_FILE
 from ..load.model import Declaration
 from ..load.rules import INDICATOR_GROUP, USUAL_WEIGHTS
 from ..money import CENT
@@ -32,8 +33,7 @@ class DraftRefused(FormgenError):
 def new_self_evaluation(source: Path, output: Path, force: bool = False):
     """Write a 自评表 draft of every 申报表 in ``source`` to ``output``. Returns the check report
     of ``source`` when it has errors (nothing is written then), else None."""
-    if output.exists() and not force:
-        raise DraftRefused(f"{display_path(output)} 已存在；如要覆盖请加 --force")
+    _refuse_to_replace(source, output, force)
     report = check([source])
     if not report.ok:
         return report
@@ -42,8 +42,25 @@ def new_self_evaluation(source: Path, output: Path, force: bool = False):
         raise DraftRefused(f"{display_path(source)} 中应为申报表")
     relative = os.path.relpath(source.absolute(), output.absolute().parent)
     text = "---\n".join(self_evaluation_text(project, display_path(source), relative) for project in declarations)
-    write_text_atomically(output, text)
+    try:
+        write_text_atomically(output, text)
+    except OSError as error:
+        raise DraftRefused(f"无法写入 {display_path(output)}：{os_reason(error)}") from None
     return None
+
+
+def _refuse_to_replace(source: Path, output: Path, force: bool) -> None:
+    """The draft never takes the place of a folder, of its own 申报表 or of a folder's settings;
+    another file only with ``force``."""
+    where = display_path(output)
+    if output.is_dir():
+        raise DraftRefused(f"{where} 是一个目录：请在 -o 后写要生成的文件名，如 {display_path(output / '课题研究-自评.yaml')}")
+    if output.name.casefold() == SETTINGS_FILE:
+        raise DraftRefused(f"{where} 是本目录的设置文件，不能写入自评表：请换一个文件名")
+    if output.exists() and output.samefile(source):
+        raise DraftRefused(f"{where} 就是 --from 的申报表：自评表须另存为一个文件，请换一个文件名")
+    if output.exists() and not force:
+        raise DraftRefused(f"{where} 已存在；如要覆盖请加 --force")
 
 
 def suggested_weights(tree: dict) -> dict[tuple[str, str, str], Decimal]:

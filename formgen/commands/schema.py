@@ -55,8 +55,10 @@ def schema_text() -> str:
 
 # --- the field reference, for people ----------------------------------------------------------
 
+_NAME = f"文本，最多 {fields.MAX_NAME_CHARACTERS} 字"
 _WRITTEN_AS = {fields._money: "金额（元）", fields._points: "分数", fields._percent: "百分数", fields._date: "日期",
-               fields._year: "年度", fields._text: "文本", fields._required_text: "文本", fields._period: "起止年度",
+               fields._year: "年度", fields._text: "文本", fields.valid_name: _NAME, fields._required_name: _NAME,
+               fields._period: "起止年度",
                fields._target_text: "指标值", fields._target: "指标值", fields.empty_as_mapping: "指标树"}
 
 

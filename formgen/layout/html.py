@@ -27,13 +27,34 @@ class TemplateError(FormgenError):
     """A layout template that cannot be rendered or that breaks the HTML subset."""
 
 
+MAX_SPAN = 2000  # rows or columns a cell may span: a form at the bounds has about 520 rows
+
+
+def _span(attributes: dict, name: str) -> int:
+    value = attributes.get(name) or "1"
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SPAN:
+        raise TemplateError(f"{name}=\"{value}\" 应为 1 到 {MAX_SPAN} 的整数")
+    return int(value)
+
+
+def _amount(attributes: dict) -> Decimal | None:
+    value = attributes.get("data-amount")
+    try:
+        amount = Decimal(value) if value else None
+    except ArithmeticError:
+        amount = Decimal("NaN")
+    if amount is not None and not amount.is_finite():
+        raise TemplateError(f"data-amount=\"{value}\" 不是数")
+    return amount
+
+
 def parse_sheet(html: str, name: str) -> Sheet:
     """Read a layout's HTML into a Sheet, placing each cell on the grid as a browser would."""
     reader = _SheetReader()
     reader.feed(html)
     reader.close()
     if not reader.widths:
-        raise TemplateError(f"模板中的表格缺少 <col style=\"width: N%\"> 列宽：{name}")
+        raise TemplateError("表格缺少 <col style=\"width: N%\"> 列宽")
     return Sheet(
         name=name,
         headings=reader.headings,
@@ -90,13 +111,11 @@ class _SheetReader(HTMLParser):
         elif tag in ("td", "th"):
             while (self.row, self.col) in self.taken:
                 self.col += 1
-            rowspan, colspan = int(a.get("rowspan", 1)), int(a.get("colspan", 1))
+            rowspan, colspan = _span(a, "rowspan"), _span(a, "colspan")
             align = "right" if "amount" in classes else "left"
             if tag == "th" or "center" in classes:
                 align = "center"
-            amount = a.get("data-amount")
-            self.cell = Cell(self.row, self.col, [""], rowspan, colspan, tag == "th", align,
-                             Decimal(amount) if amount else None)
+            self.cell = Cell(self.row, self.col, [""], rowspan, colspan, tag == "th", align, _amount(a))
             for r in range(self.row, self.row + rowspan):
                 for c in range(self.col, self.col + colspan):
                     self.taken.add((r, c))

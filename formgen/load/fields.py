@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Optional
 
@@ -19,12 +20,17 @@ from pydantic_core import PydanticCustomError
 
 from .. import wording
 from ..money import CENT
+from .messages import shown
 
 
 # Below a trillion 元: every amount stays exact in a spreadsheet's double (15 significant digits).
 MAX_NUMBER = Decimal("999999999999.99")
 # Excel keeps at most this many characters in a cell; a longer text would be cut without a word.
 MAX_TEXT_CHARACTERS = 32767
+# A name (项目名称, 实施单位, 汇总表标题…) is printed in the title block and in every page's footer,
+# and stored in the DOCX and XLSX document properties, which hold at most 255 characters; 200 leave
+# room for the footer's page numbers (an Excel footer holds 255 too). The longest real name has 30.
+MAX_NAME_CHARACTERS = 200
 
 
 def _decimal(value: object, what: str, example: str) -> Decimal | None:
@@ -42,20 +48,20 @@ def _decimal(value: object, what: str, example: str) -> Decimal | None:
         in_wan = re.fullmatch(r"([\d.]+)\s*万元?", text)
         if in_wan and _is_number(in_wan.group(1)):
             yuan = Decimal(in_wan.group(1)) * 10000
-            raise PydanticCustomError("number", '金额以元为单位：“{value}”应写作 {yuan}', {"value": value, "yuan": f"{yuan:f}"})
+            raise PydanticCustomError("number", '金额以元为单位：“{value}”应写作 {yuan}', {"value": shown(value), "yuan": f"{yuan:f}"})
         in_yuan = re.fullmatch(r"([\d.]+)\s*元", text)
         if in_yuan and _is_number(in_yuan.group(1)):
             raise PydanticCustomError("number", '金额只写数字，不带“元”：应写作 {plain}', {"plain": in_yuan.group(1)})
     if number is None or not number.is_finite():
         raise PydanticCustomError("number", '应为{what}（如 {example}），实际为 "{value}"',
-                                  {"what": what, "example": example, "value": value})
+                                  {"what": what, "example": example, "value": shown(value)})
     if number < 0:
-        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": value})
+        raise PydanticCustomError("number", '{what}不能为负数，实际为 "{value}"', {"what": what, "value": shown(value)})
     if number > MAX_NUMBER:
         raise PydanticCustomError("number", '{what}过大（最多 999,999,999,999.99），实际为 "{value}"',
-                                  {"what": what, "value": value})
+                                  {"what": what, "value": shown(value)})
     if number != number.quantize(CENT):
-        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": value})
+        raise PydanticCustomError("number", '{what}最多两位小数，实际为 "{value}"', {"what": what, "value": shown(value)})
     return number
 
 
@@ -91,14 +97,14 @@ def _date(value: object) -> datetime.date | None:
             return datetime.date(*(int(part) for part in match.groups()))
     except ValueError:
         pass
-    raise PydanticCustomError("date", '应为日期（如 2023-01-01），实际为 "{value}"', {"value": value})
+    raise PydanticCustomError("date", '应为日期（如 2023-01-01），实际为 "{value}"', {"value": shown(value)})
 
 
 def _year(value: object) -> int:
     text = str(value).strip()
     if re.fullmatch(r"20\d\d", text):
         return int(text)
-    raise PydanticCustomError("year", '应为四位年度（如 2023），实际为 "{value}"', {"value": value})
+    raise PydanticCustomError("year", '应为四位年度（如 2023），实际为 "{value}"', {"value": shown(value)})
 
 
 _PERIOD = re.compile(r"^(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})\s*年?$")
@@ -110,7 +116,7 @@ def _period(value: object) -> tuple[int, int] | None:
         return value
     match = _PERIOD.match(str(value).strip())
     if not match:
-        raise PydanticCustomError("period", '应为起止年度（如 2023-2025），实际为 "{value}"', {"value": value})
+        raise PydanticCustomError("period", '应为起止年度（如 2023-2025），实际为 "{value}"', {"value": shown(value)})
     return int(match.group(1)), int(match.group(2))
 
 
@@ -126,18 +132,46 @@ def _text(value: object) -> str | None:
         raise PydanticCustomError("text", "应为文本", {})
     if _CONTROL.search(value):
         raise PydanticCustomError("text", "文本中有不可见的控制字符，请删除后重试", {})
-    if len(value) > MAX_TEXT_CHARACTERS:
+    text = value.rstrip("\n")
+    if len(text) > MAX_TEXT_CHARACTERS:  # what the cell holds: a block scalar's last line break is not
         raise PydanticCustomError("text", "文本过长（{length} 字），一个单元格最多 {limit} 字，请拆分或精简",
-                                  {"length": len(value), "limit": MAX_TEXT_CHARACTERS})
-    return value.rstrip("\n")
-
-
-def _required_text(value: object) -> str:
-    """A text that must say something: empty or blank is an error, not a form named 未命名项目."""
-    text = _text(value)
-    if text is None or not text.strip():
-        raise PydanticCustomError("text", "不能为空，请填写", {})
+                                  {"length": len(text), "limit": MAX_TEXT_CHARACTERS})
     return text
+
+
+# Characters that change how a text reads without showing: format characters (a right-to-left
+# override, a zero-width space) and the line and paragraph separators.
+INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
+
+
+def _invisible_character(text: str) -> str | None:
+    """The first invisible character of ``text``, as ``U+202E``: in a name it makes a form or a file
+    name read otherwise than it is written."""
+    found = next((ch for ch in text if unicodedata.category(ch) in INVISIBLE_CATEGORIES), None)
+    return None if found is None else f"U+{ord(found):04X}"
+
+
+def valid_name(value: object) -> str | None:
+    """A name as written, within ``MAX_NAME_CHARACTERS`` and with nothing invisible in it."""
+    text = _text(value)
+    if text is None:
+        return None
+    if len(text) > MAX_NAME_CHARACTERS:
+        raise PydanticCustomError("name", "名称过长（{length} 字），最多 {limit} 字，请精简",
+                                  {"length": len(text), "limit": MAX_NAME_CHARACTERS})
+    invisible = _invisible_character(text)
+    if invisible:
+        raise PydanticCustomError("name", "名称中有不可见的格式字符 {code}（常随网页或其他文档复制而来），"
+                                  "它会改变文字或文件名的显示，请删除", {"code": invisible})
+    return text
+
+
+def _required_name(value: object) -> str:
+    """A name that must say something: empty or blank is an error, not a form named 未命名项目."""
+    name = valid_name(value)
+    if name is None or not name.strip():
+        raise PydanticCustomError("text", "不能为空，请填写", {})
+    return name
 
 
 def _target(value: object) -> str:
@@ -179,7 +213,10 @@ Date = Annotated[Optional[datetime.date], BeforeValidator(_date),
                  WithJsonSchema({"type": ["string", "null"], "pattern": r"^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?$"})]
 Year = Annotated[int, BeforeValidator(_year), WithJsonSchema({"type": ["integer", "string"], "pattern": "^20\\d\\d$"})]
 Text = Annotated[Optional[str], BeforeValidator(_text)]
-RequiredText = Annotated[str, BeforeValidator(_required_text)]
+Name = Annotated[Optional[str], BeforeValidator(valid_name),
+                 WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_NAME_CHARACTERS})]
+RequiredName = Annotated[str, BeforeValidator(_required_name),
+                         WithJsonSchema({"type": "string", "maxLength": MAX_NAME_CHARACTERS})]
 Target = Annotated[str, BeforeValidator(_target), WithJsonSchema({"anyOf": [
     _TEXT_OR_NUMBER, {"type": "object", "properties": {"指标值": _TEXT_OR_NUMBER}, "additionalProperties": False}]})]
 TargetText = Annotated[str, BeforeValidator(_target_text), WithJsonSchema(_TEXT_OR_NUMBER)]
@@ -213,7 +250,7 @@ def _date_style(value: object) -> str | None:
     style = wording.date_style(str(value))
     if style is None:
         raise PydanticCustomError("date_style", '应为一个示例日期，如 2023-1-1、2023-01-01 或 2023年1月1日，实际为 "{value}"',
-                                  {"value": value})
+                                  {"value": shown(value)})
     return style
 
 
@@ -221,7 +258,7 @@ def _decimals(value: object) -> int:
     if str(value).strip() in ("0", "2"):
         return int(str(value).strip())
     raise PydanticCustomError("decimals", '应为 0（整元，如 3,870,000）或 2（如 3,870,000.00），实际为 "{value}"',
-                              {"value": value})
+                              {"value": shown(value)})
 
 
 Wording = Annotated[dict[str, str], BeforeValidator(_wording),

@@ -21,9 +21,18 @@ from ..errors import Problem
 
 QUOTE_HINT = '以 >、|、*、&、!、%、@、` 开头的值须加引号，例如 指标值: ">4(次)"'
 FIELD_REFERENCE = "字段说明.md（formgen init 生成；或运行 formgen schema --reference）"
+_MAX_KEY_CHARACTERS = 1024  # PyYAML reads no longer key, unless it is written after "? "
+_SHOWN_CHARACTERS = 40
 _FULL_WIDTH_COLON_KEY = re.compile(r"^\s*(?:-\s+)?([^\s:：#\"'{}\[\]][^:：#\"'{}]*?)\s*：")
 _COMMA_HINT = ("在 { } 中，含英文逗号“,”的文本须加引号（如 \"因疫情影响, 部分成果未能汇编\"），"
                "或改用分行的写法（每个字段一行）")
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: a long text cut after 40 characters, saying how long it is,
+    so that a 2,900-character value is not repeated whole in every message about it."""
+    text = str(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else f"{text[:_SHOWN_CHARACTERS]}…（共 {len(text):,} 字）"
 
 
 # --- YAML that does not parse --------------------------------------------------------------
@@ -40,6 +49,10 @@ def syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
         return Problem(file, colon + 1, "", f"“{key}”后面是全角冒号“：”：键后须用半角冒号加空格，如 {key}: …")
     value = source_line.split(":", 1)[1].strip() if ":" in source_line else source_line.strip()
     problem, context = exc.problem or "", exc.context or ""
+    key = source_line.split(": ", 1)[0].strip()
+    if "simple key" in context and len(key) > _MAX_KEY_CHARACTERS:
+        return Problem(file, index + 1, "", f"键过长（{len(key):,} 字），YAML 的键最多 {_MAX_KEY_CHARACTERS} 字：长文本应写在"
+                                            "字段名的冒号后面（如 项目总目标: …），或用 | 分行书写")
     if value[:1] in set(">|*&!%@`"):
         message = f"无法读取此值 {value!r}：{QUOTE_HINT}"
     elif "\\t" in problem:  # PyYAML spells a tab as backslash-t
@@ -99,12 +112,12 @@ def validation_message(model: type[BaseModel], error: dict, flow_mappings: set, 
     kind, given = error["type"], error["input"]
     if path[:-1] in flow_mappings and (kind == "extra_forbidden" or given is None) and \
             path[-1] not in _known_keys(model, path[:-1]):
-        return f"“{path[-1]}”像是被英文逗号截断的文本：{_COMMA_HINT}"
+        return f"“{shown(path[-1])}”像是被英文逗号截断的文本：{_COMMA_HINT}"
     if kind == "extra_forbidden":
         known = _known_keys(model, path[:-1])
         close = difflib.get_close_matches(path[-1], known, n=2, cutoff=0.4)
         hint = f"，是否想写 {' 或 '.join(close)}？" if close else "，请检查拼写"
-        return f"不认识的字段“{path[-1]}”{hint}（字段见 {FIELD_REFERENCE}）"
+        return f"不认识的字段“{shown(path[-1])}”{hint}（字段见 {FIELD_REFERENCE}）"
     if kind in ("dict_type", "model_type", "model_attributes_type") and isinstance(given, str):
         return _not_a_mapping(path, given)
     if given is None and kind != "missing":
@@ -116,14 +129,14 @@ def validation_message(model: type[BaseModel], error: dict, flow_mappings: set, 
 
 def _not_a_mapping(path: tuple[str, ...], given: str) -> str:
     if "：" in given:
-        return f"这里应为 键: 值，但“{given}”用了全角冒号“：”：请改为半角冒号加空格"
+        return f"这里应为 键: 值，但“{shown(given)}”用了全角冒号“：”：请改为半角冒号加空格"
     if path[:1] in (("绩效指标",), ("绩效目标",)):
         level = {2: "一级", 3: "二级"}.get(len(path))
         if len(path) == 2:
-            return f"“{path[1]}”是一级指标，其下应写二级指标（如 数量指标:），再在二级指标下写三级指标"
+            return f"“{shown(path[1])}”是一级指标，其下应写二级指标（如 数量指标:），再在二级指标下写三级指标"
         if len(path) == 3:
-            return (f"“{path[2]}: {given}”写在了{level}指标“{path[1]}”下，但看起来是三级指标："
-                    f"请把它放到一个二级指标下（多缩进 2 格），或给“{path[2]}”下面写三级指标")
+            return (f"“{shown(path[2])}: {shown(given)}”写在了{level}指标“{shown(path[1])}”下，但看起来是三级指标："
+                    f"请把它放到一个二级指标下（多缩进 2 格），或给“{shown(path[2])}”下面写三级指标")
     return "应为 键: 值 的映射（下一层多缩进 2 格）"
 
 

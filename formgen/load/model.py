@@ -13,8 +13,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from . import scoring
-from .fields import (Date, DateStyle, Decimals, IndicatorTree, Money, Percent, Period, Points, RequiredMoney,
-                     RequiredPoints, RequiredText, TargetText, Text, Wording, Year, empty_as_mapping)
+from .fields import (Date, DateStyle, Decimals, IndicatorTree, Money, Name, Percent, Period, Points, RequiredMoney,
+                     RequiredName, RequiredPoints, TargetText, Text, Wording, Year, empty_as_mapping)
 
 
 class _Strict(BaseModel):
@@ -49,11 +49,11 @@ class Declaration(_Printed):
 
     form: Literal["申报表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
     year: Year = Field(alias="年度", description="四位年度，如 2023；表头印为（2023年度）")
-    name: RequiredText = Field(alias="项目名称", description="项目名称，也是输出文件名")
+    name: RequiredName = Field(alias="项目名称", description="项目名称，也是输出文件名")
     nature: Text = Field(None, alias="项目性质", description="如 其他一次性项目、经常性项目")
     category: Text = Field(None, alias="项目类别", description="如 特定目标类、其他运转类")
-    department: Text = Field(None, alias="主管部门", description="主管部门名称；可在 formgen.yaml 中统一写")
-    implementer: Text = Field(None, alias="实施单位", description="实施单位名称；可在 formgen.yaml 中统一写")
+    department: Name = Field(None, alias="主管部门", description="主管部门名称；可在 formgen.yaml 中统一写")
+    implementer: Name = Field(None, alias="实施单位", description="实施单位名称；可在 formgen.yaml 中统一写")
     start: Date = Field(None, alias="计划开始日期", description="日期，如 2023-01-01（也可写 2023-1-1、2023年1月1日）")
     end: Date = Field(None, alias="计划完成日期", description="日期，不得早于计划开始日期")
     funding: DeclarationFunding = Field(default_factory=DeclarationFunding, alias="项目资金", description="项目资金，单位为元，按原样精确保存；不写的金额显示为空格")
@@ -157,9 +157,9 @@ class SelfEvaluation(_Printed):
 
     form: Literal["自评表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
     year: Year = Field(alias="年度", description="四位年度，如 2023；表头印为（2023年度）")
-    name: RequiredText = Field(alias="项目名称", description="项目名称，也是输出文件名")
-    department: Text = Field(None, alias="主管部门", description="主管部门名称；可在 formgen.yaml 中统一写")
-    implementer: Text = Field(None, alias="实施单位", description="实施单位名称；可在 formgen.yaml 中统一写")
+    name: RequiredName = Field(alias="项目名称", description="项目名称，也是输出文件名")
+    department: Name = Field(None, alias="主管部门", description="主管部门名称；可在 formgen.yaml 中统一写")
+    implementer: Name = Field(None, alias="实施单位", description="实施单位名称；可在 formgen.yaml 中统一写")
     declaration: Text = Field(None, alias="申报表", description="由哪个申报表项目文件生成（相对本文件的路径，"
                               "formgen new 自评表 写入）；检查时据此核对指标、指标值和年初预算数")
     funding: SelfEvaluationFunding = Field(alias="项目资金", description="项目资金，单位为元，按原样精确保存；不写的金额显示为空格")
@@ -217,8 +217,8 @@ class TargetTable(_Printed):
 
     form: Literal["目标表"] = Field(alias="表单", description="表单种类：申报表、自评表或目标表（2020 年版）；可在 formgen.yaml 中统一写")
     year: Year = Field(alias="年度", description="四位年度，如 2023；表头印为（2023年度）")
-    unit: Text = Field(None, alias="申报单位名称", description="目标表：申报单位名称")
-    name: RequiredText = Field(alias="项目名称", description="项目名称，也是输出文件名")
+    unit: Name = Field(None, alias="申报单位名称", description="目标表：申报单位名称")
+    name: RequiredName = Field(alias="项目名称", description="项目名称，也是输出文件名")
     category: Text = Field(None, alias="项目类别", description="如 特定目标类、其他运转类")
     start: Date = Field(None, alias="计划开始日期", description="日期，如 2023-01-01（也可写 2023-1-1、2023年1月1日）")
     end: Date = Field(None, alias="计划完成日期", description="日期，不得早于计划开始日期")

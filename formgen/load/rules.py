@@ -11,6 +11,7 @@ from decimal import Decimal
 from ..errors import Problem
 from ..money import money
 from . import scoring
+from .messages import shown
 from .model import Declaration, SelfEvaluation, TargetTable
 from .targets import looks_numeric, parse_target
 
@@ -137,7 +138,7 @@ def _indicator_values(loaded, tree: dict, key: str) -> list[Problem]:
                 if looks_numeric(value) and parse_target(value) is None:
                     problems.append(loaded.problem(
                         (key, level1, level2, name),
-                        f'指标值 "{value}" 像数值但无法读出，应如 ≥3.00(人)、=100(%)', level="warning"))
+                        f'指标值 "{shown(value)}" 像数值但无法读出，应如 ≥3.00(人)、=100(%)', level="warning"))
     return problems
 
 
@@ -151,7 +152,7 @@ def _mismatch(loaded, path, name: str, given, computed) -> list[Problem]:
     """An error when a figure the user typed differs from the computed one, showing both."""
     if given is None or given == computed:
         return []
-    return [loaded.problem(path, f"{name} 填写为 {given}，按规则计算应为 {computed}（此项由 formgen 计算，可删去不填）")]
+    return [loaded.problem(path, f"{name} 填写为 {shown(given)}，按规则计算应为 {computed}（此项由 formgen 计算，可删去不填）")]
 
 
 def _evaluation_funding(loaded, project: SelfEvaluation) -> list[Problem]:
@@ -186,7 +187,7 @@ def _evaluation_scores(loaded, project: SelfEvaluation) -> list[Problem]:
             proposal = item.proposal
             if proposal is None:
                 why = (f"“{scoring.verdict(item.actual)}” 须由评价人判断得分" if scoring.verdict(item.actual)
-                       else f"无法比较 指标值 {item.target} 与 实际完成值 {item.actual}")
+                       else f"无法比较 指标值 {shown(item.target)} 与 实际完成值 {shown(item.actual)}")
                 problems.append(loaded.problem(path + ("得分",), f"{why}，请填写得分"))
             else:
                 problems.append(loaded.problem(

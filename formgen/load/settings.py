@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from ..errors import Problem, ProjectError
 from ..files import display_path
 from ..writers import FORMATS, parse_formats
+from .fields import valid_name
 from .model import INHERITABLE_FIELDS
 from .yamlread import read_documents, read_text
 
@@ -39,9 +40,10 @@ class Settings:
 
 
 def _title(value: object) -> str:
+    """The 汇总表's title, also its file name: a name like a project's (see ``fields.valid_name``)."""
     if not isinstance(value, str) or not value.strip():
         raise PydanticCustomError("title", "应为文本，如 上海市某单位2023年度项目绩效目标汇总表", {})
-    return value.strip()
+    return valid_name(value.strip())
 
 
 def _order(value: object) -> tuple[str, ...]:

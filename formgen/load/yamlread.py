@@ -20,13 +20,14 @@ becomes ``dict`` (in file order), a sequence becomes ``list``.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ..errors import Problem, ProjectError
-from ..files import display_path
+from ..files import display_path, os_reason
 from .messages import QUOTE_HINT, syntax_problem
 
 FieldPath = tuple[str, ...]  # keys from the document root down to a field
@@ -56,6 +57,7 @@ class Document:
 
 
 MAX_FILE_CHARACTERS = 2_000_000
+MAX_FILE_BYTES = 4 * MAX_FILE_CHARACTERS + 3  # UTF-8 takes at most 4 bytes a character, a BOM 3
 MAX_DEPTH = 12  # a 自评表 indicator is 5 levels deep; formgen.yaml lists 2
 
 
@@ -151,11 +153,27 @@ def _plain(node, path: FieldPath, doc: Document, text: str, problems: list[Probl
     return result
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a project or settings file, read only when it is a regular file that may hold
+    at most ``MAX_FILE_CHARACTERS``: a device, a pipe or a huge file is a ProjectError at once."""
+    def refused(message: str) -> ProjectError:
+        return ProjectError([Problem(display_path(path), None, "", message)])
+
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise refused("不是普通文件（而是目录、设备或管道），不能作为项目文件读入")
+        if status.st_size > MAX_FILE_BYTES:
+            raise refused(f"文件过大（{status.st_size / 2**20:,.0f} MB），项目文件最多 {MAX_FILE_CHARACTERS:,} 字")
+        with open(path, "rb") as file:
+            return file.read(MAX_FILE_BYTES + 1)  # not more, should it grow meanwhile
+    except OSError as exc:
+        raise refused(f"无法读取文件：{os_reason(exc)}") from None
+
+
 def read_text(path: Path) -> str:
     """A file's text, a byte-order mark dropped; an unreadable file is a ProjectError."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProjectError([Problem(display_path(path), None, "", "文件不是 UTF-8 编码，请另存为 UTF-8")]) from None
-    except OSError as exc:
-        raise ProjectError([Problem(display_path(path), None, "", f"无法读取文件：{exc.strerror}")]) from None

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import FormgenError, Problem, ProjectError
-from ..files import TEMPORARY_PATTERN, display_path
-from ..load import load_file
+from ..files import TEMPORARY_PATTERN, display_path, os_reason
+from ..load import SETTINGS_FILE, load_file
 from .. import writers
-from .compilation import plan_compilations, record_compilation
+from .compilation import compilation_stem, plan_compilations, record_compilation
 from .lock import LOCK_FILE, output_lock
 from .names import MAX_STEM_CHARACTERS, form_file_stem
 from .sources import Source, discover
 from .state import BuildRecord, Form
-from .tasks import Failed, FormTask, Workers, render_form
+from .tasks import Failed, FormTask, Workers, lay_out, render_form
 
 
 @dataclass
@@ -70,13 +70,21 @@ class Report:
 
 
 def check(paths: list[Path]) -> Report:
-    """Load and validate every project, writing nothing."""
+    """Load and validate every project, and lay it out through its templates, writing nothing: what
+    fails here would fail a build (output names that collide, a template's error, a form too long)."""
     started = time.perf_counter()
     report = Report()
-    sources, problems = discover(paths, None)
+    sources, problems = discover([p.absolute() for p in paths], None)  # as a build: the same templates
     report.failed += problems
     for source in sources:
-        report.unchanged += _load(source, Path("."), report)
+        for form in _load(source, Path("."), report):
+            try:
+                lay_out(form.loaded.project, tuple(map(str, source.templates)))
+            except FormgenError as error:
+                report.failed.append([form.loaded.problem((), str(error))])
+            else:
+                report.unchanged.append(form)
+    _without_collisions([], report.unchanged, report, Path("."))  # as a build would find them
     report.seconds = time.perf_counter() - started
     return report
 
@@ -123,13 +131,14 @@ def _prepare_output(output: Path) -> None:
         output.mkdir(parents=True, exist_ok=True)
         (output / LOCK_FILE).touch()
     except OSError as error:
-        raise FormgenError(f"无法写入输出目录 {display_path(output)}：{error.strerror}") from None
+        raise FormgenError(f"无法写入输出目录 {display_path(output)}：{os_reason(error)}") from None
 
 
 def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Report:
     started = time.perf_counter()
     report = Report()
     record = BuildRecord.read(output)
+    record.formats = formats
     _remove_leftover_temporaries(output)  # under the lock: only killed builds leave these
     # A path that does not exist is an error, never a reason to delete what it built last time.
     record.scope = [p.absolute() for p in paths if p.exists()]
@@ -147,12 +156,13 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
         pending += _load(source, output, report)
         if len(report.failed) > failures or isinstance(source.settings, ProjectError):
             record.failing.add(str(source.file))
-    pending, clashing = _without_collisions(pending, report.unchanged, report)
+    pending, clashing, refused = _without_collisions(pending, report.unchanged, report, output)
     record.failing |= {str(form.source.file) for form in clashing}
 
     # Only when there is something to write: checking for PDF means loading WeasyPrint (0.7 s).
     missing = _unavailable_formats(formats, sources, output, report) if pending else set()
-    compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing)
+    compilations = plan_compilations(report.unchanged + pending, formats, record, output, report.failed, missing,
+                                     refused)
     form_tasks = [(form, render_form, FormTask(form.loaded.project, tuple(map(str, form.source.templates)), str(form.stem),
                                                _writable(formats or form.source.settings.formats, missing)))
                   for form in pending]
@@ -196,7 +206,7 @@ def _build(paths: list[Path], output: Path, formats, jobs, on_progress) -> Repor
         try:
             report.removed = record.save(report.done, report.written)
         except OSError as error:
-            report.failed.append([Problem(display_path(output), None, "", f"无法保存生成记录：{error.strerror}")])
+            report.failed.append([Problem(display_path(output), None, "", f"无法保存生成记录：{os_reason(error)}")])
         report.seconds = time.perf_counter() - started
     return report
 
@@ -237,25 +247,41 @@ def _record_form(form: Form, outcome, report: Report, record: BuildRecord) -> No
         report.built.append(form)
 
 
-def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report) -> tuple[list[Form], list[Form]]:
+def _without_collisions(pending: list[Form], unchanged: list[Form], report: Report,
+                        output: Path) -> tuple[list[Form], list[Form], set[Path]]:
     """Two projects that would write the same files: both fail, naming each other, and nothing is
-    written. Returns the forms to render and the clashing ones."""
+    written. A 汇总表 whose title names a form's files would overwrite them: it is not written (the
+    form is), and its formgen.yaml says why. Returns the forms to render, the clashing ones, and the
+    stems of the 汇总表 not to write."""
+    forms = unchanged + pending
     by_stem: dict[str, list[Form]] = defaultdict(list)
-    for form in unchanged + pending:  # Windows and macOS do not tell 课题A from 课题a
+    for form in forms:  # Windows and macOS do not tell 课题A from 课题a
         by_stem[str(form.stem).casefold()].append(form)
     clashing = {id(f) for same in by_stem.values() if len(same) > 1 for f in same}
     for stem, same in by_stem.items():
         if len(same) < 2:
             continue
-        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same)
+        places = "、".join(f"{display_path(f.source.file)}（第 {f.index + 1} 个项目）" for f in same[:3])
+        places += f" 等 {len(same)} 个项目" if len(same) > 3 else ""  # not n² text for n copies of a name
         for form in same:
             file = display_path(form.source.file)
             report.failed.append([Problem(file, None, "项目名称",
                                           f"{form.name}：与其他项目输出到同一文件 {display_path(same[0].stem)}.*（{places}），"
                                           "请改用不同的项目名称")])
-    clashed = [f for f in unchanged + pending if id(f) in clashing]
+    refused = set()
+    for source in {form.source.settings.compilation_folder: form.source for form in forms
+                   if form.source.in_compilation}.values():
+        stem = compilation_stem(source, output)
+        named = by_stem.get(str(stem).casefold())
+        if named:
+            refused.add(stem)
+            report.failed.append([Problem(
+                display_path(source.settings.compilation_folder / SETTINGS_FILE), None, "汇总表标题",
+                f"{source.settings.compilation_title}：汇总表的文件名与项目“{named[0].name}”（{display_path(named[0].source.file)}）"
+                f"的输出文件 {display_path(stem)}.* 相同，会覆盖该表单，因此未生成汇总表；请改用不同的汇总表标题")])
+    clashed = [f for f in forms if id(f) in clashing]
     report.unchanged[:] = [f for f in unchanged if id(f) not in clashing]
-    return [f for f in pending if id(f) not in clashing], clashed
+    return [f for f in pending if id(f) not in clashing], clashed, refused
 
 
 def _remove_leftover_temporaries(output: Path) -> None:

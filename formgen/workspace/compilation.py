@@ -17,7 +17,7 @@ from ..files import display_path
 from ..load import Settings
 from .. import writers
 from .names import CACHE_FOLDER, output_file_stem
-from .sources import formgen_version
+from .sources import Source, formgen_version
 from .state import BuildRecord, Form, PendingCompilation
 from .tasks import CompilationTask, Failed, MemberSource, write_compilation
 
@@ -51,21 +51,30 @@ class CompilationPlan:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def compilation_stem(source: Source, output: Path) -> Path:
+    """Where the 汇总表 that ``source``'s forms go into is written, without its suffix."""
+    settings = source.settings
+    return output / settings.compilation_folder.relative_to(source.root) / output_file_stem(settings.compilation_title)
+
+
 def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: Path, failed: list,
-                      missing: set[str] = frozenset()) -> list:
+                      missing: set[str] = frozenset(), refused: set[Path] = frozenset()) -> list:
     """The 汇总表 tasks to run, ``((plan, formats), write_compilation, task)``: one task for the
     formats made of the forms' Sheets, one for those made of their printed files. Those left
     as they were keep their record; one with a failing form adds its problem to ``failed``. Formats
-    this machine cannot write (``missing``) are left out, their last files kept."""
+    this machine cannot write (``missing``) are left out, their last files kept; the 汇总表 of
+    ``refused`` stems are not written at all."""
     plans: dict[Path, CompilationPlan] = {}
     for form in forms:
         if not form.source.in_compilation:
             continue
         settings = form.source.settings
-        folder = output / settings.compilation_folder.relative_to(form.source.root)
+        folder = compilation_stem(form.source, output).parent
         plans.setdefault(folder, CompilationPlan(settings.compilation_title, folder, settings, [])).forms.append(form)
     planned = []
     for plan in plans.values():
+        if plan.stem in refused:  # its title names a form's files (build._without_collisions said so)
+            continue
         formats_of_plan = tuple(f for f in formats or plan.settings.formats if f not in missing)
         stem = str(plan.stem)
         previous = record.previous_compilations.get(stem)
@@ -83,9 +92,12 @@ def plan_compilations(forms: list[Form], formats, record: BuildRecord, output: P
         # Until all its formats are written (Ctrl-C, a failure), the record keeps the last files.
         record.compilations[stem] = {"fingerprint": "", "files": list(previous["files"]) if previous else [],
                                      "folder": str(plan.settings.compilation_folder)}
-        kept = [f for f in (previous or {}).get("files", []) if Path(f).suffix[1:] in missing]
+        last_files = (previous or {}).get("files", [])
+        kept = [f for f in last_files if Path(f).suffix[1:] in missing]
         if kept:  # not written now: keep the last ones, and write them again once possible
             fingerprint = ""
+        if formats:  # -f: the formats not asked for keep their last files (see BuildRecord.formats)
+            kept += [f for f in last_files if Path(f).suffix[1:] not in formats and Path(f).is_file()]
         members = [MemberSource(form.source.file, form.index, form.source.settings, tuple(map(str, form.source.templates)),
                                 form.kind, form.name, f"{form.stem}.pdf") for form in plan.ordered()]
         from_sheets = tuple(f for f in formats_of_plan if f not in writers.COMPILED_FROM_PRINTED_FORMS)

@@ -4,8 +4,10 @@ Two builds writing into one output folder (an editor's ``watch`` and a person's
 ``build``) would interleave their forms and 汇总表 and remove each other's
 temporary files. A build therefore holds an exclusive lock on
 ``<output>/.formgen-lock`` from start to end; a second build is told who holds it
-and stops. The operating system releases the lock when a process dies, so a
-killed build never leaves the folder locked.
+and stops. The operating system releases the lock when the last process holding
+it ends, so a killed build never leaves the folder locked: the worker processes a
+build forks drop their copy of it at once (``os.register_at_fork``), and end when
+their build does (``tasks.Workers``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ from ..errors import FormgenError
 from ..files import display_path
 
 LOCK_FILE = ".formgen-lock"
+_held: set = set()  # the lock files this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: close the lock files it inherited, which would otherwise keep the output
+    folder locked for as long as the child lives (after its build was killed, say)."""
+    for file in list(_held):
+        try:
+            file.close()
+        except OSError:  # pragma: no cover - nothing left to release
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, where children are spawned and inherit nothing
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 class OutputBusy(FormgenError):
@@ -37,8 +55,10 @@ def output_lock(output: Path):
         file.truncate()
         file.write(str(os.getpid()))
         file.flush()
+        _held.add(file)
         yield
     finally:
+        _held.discard(file)
         file.close()  # closing releases the lock
 
 

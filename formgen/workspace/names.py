@@ -7,6 +7,9 @@ a unit's outputs read like its list of projects.
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from ..load.fields import INVISIBLE_CATEGORIES
 
 STATE_FILE = ".formgen-state.json"  # the record of the last build, in the output folder
 CACHE_FOLDER = ".formgen-cache"  # title pages of the 汇总表 PDFs, by title and stylesheet
@@ -14,6 +17,8 @@ TEMPLATES_FOLDER = "templates"  # a workspace's own layout templates
 _FORBIDDEN_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # Names Windows reserves for devices, whatever the extension: `CON.docx` cannot be created there.
 _RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# A project file of this name would be read as its folder's settings (formgen.yaml).
+_RESERVED_BY_FORMGEN = "formgen"
 # File names are at most 255 bytes, and a CJK character is 3 of them in UTF-8: 60 characters leave
 # room for "-自评表.docx" and the temporary name a file is written under.
 MAX_STEM_CHARACTERS = 60
@@ -21,9 +26,11 @@ MAX_STEM_CHARACTERS = 60
 
 def output_file_stem(name: str) -> str:
     """A file name from a project name: no path separators or characters file systems refuse, no
-    name Windows reserves, at most ``MAX_STEM_CHARACTERS`` characters."""
-    stem = _FORBIDDEN_IN_FILE_NAMES.sub("_", name).strip(" .")[:MAX_STEM_CHARACTERS].strip(" .")
-    if stem.split(".")[0].upper() in _RESERVED_ON_WINDOWS:
+    invisible formatting (a right-to-left override makes ``…gnp.exe.xlsx`` read as ``…xlsx.exe.png``),
+    no name Windows or formgen reserves, at most ``MAX_STEM_CHARACTERS`` characters."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
+    stem = _FORBIDDEN_IN_FILE_NAMES.sub("_", visible).strip(" .")[:MAX_STEM_CHARACTERS].strip(" .")
+    if stem.split(".")[0].upper() in _RESERVED_ON_WINDOWS or stem.casefold() == _RESERVED_BY_FORMGEN:
         stem = f"_{stem}"
     return stem or "未命名项目"
 

@@ -18,6 +18,7 @@ from ..errors import Problem, ProjectError
 from ..files import display_path
 from ..layout import BUILTIN_TEMPLATES
 from ..load import SETTINGS_FILE, Settings, read_settings
+from ..load.yamlread import read_bytes
 from ..load.pairing import declaration_path
 from .names import TEMPLATES_FOLDER
 
@@ -61,19 +62,30 @@ def formgen_version() -> str:
         return "unknown"
 
 
+PROJECT_SUFFIXES = (".yaml", ".yml")  # in any case: Windows users save 课题.YAML too
+
+
 def project_files(root: Path) -> list[Path]:
-    """The project files of a workspace, in a stable order; templates and settings are not projects."""
+    """The project files of a workspace, in a stable order; templates and settings are not projects
+    (a settings file spelled ``FORMGEN.YAML`` is listed: ``discover`` tells it apart)."""
     if root.is_file():
         return [root]
     files = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if path.suffix not in (".yaml", ".yml") or path.name == SETTINGS_FILE:
+        if path.suffix.lower() not in PROJECT_SUFFIXES or path.name == SETTINGS_FILE:
             continue
         if TEMPLATES_FOLDER in relative.parts[:-1] or any(part.startswith(".") for part in relative.parts):
             continue
         files.append(path)
     return files
+
+
+def _read_as_settings(file: Path) -> bool:
+    """Whether ``FORMGEN.YAML`` is its folder's formgen.yaml: on Windows and macOS, whose file
+    names ignore case, it is; on Linux it is read by nothing."""
+    settings = file.parent / SETTINGS_FILE
+    return settings.is_file() and settings.samefile(file)
 
 
 def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[Source], list[list[Problem]]]:
@@ -88,6 +100,11 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
         builtin = _folder_digest((BUILTIN_TEMPLATES, _WRITER_TEMPLATES))
         templates_of: dict[Path, str] = {}  # the digest of each folder's template chain
         for file in project_files(given):
+            if file.name.casefold() == SETTINGS_FILE:  # spelled in capitals: settings, never a project
+                if not _read_as_settings(file):
+                    problems.append([Problem(display_path(file), None, "",
+                                             f"设置文件须命名为 {SETTINGS_FILE}（全部小写），否则不会被读入")])
+                continue
             if file.parent not in settings_of:
                 try:
                     settings_of[file.parent] = read_settings(file.parent, root)
@@ -100,23 +117,25 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
             digest = hashlib.sha256()
             for part in (formgen_version(), ",".join(formats or ()), builtin, templates_of[file.parent]):
                 digest.update(part.encode() + b"\0")
-            try:
-                content = file.read_bytes()
-                for data in (*(p.read_bytes() for p in inherited), content,
-                             *(p.read_bytes() for p in _paired_declaration(file, content))):
+            try:  # a dangling link, a file deleted while we looked, no permission, a device, a huge file
+                content = read_bytes(file)
+                for data in (*(read_bytes(p) for p in inherited), content, _paired_declaration(file, content)):
                     digest.update(data + b"\0")
-            except OSError as error:  # a dangling link, a file deleted while we looked, no permission
-                problems.append([Problem(display_path(file), None, "", f"无法读取文件：{error.strerror}")])
+            except ProjectError as error:
+                problems.append(error.problems)
                 continue
             sources.append(Source(file, root, settings, digest.hexdigest(), given.is_dir()))
     return sources, problems
 
 
-def _paired_declaration(file: Path, content: bytes) -> list[Path]:
-    """The 申报表 a 自评表 is checked against: an input of its warnings, so part of its fingerprint."""
+def _paired_declaration(file: Path, content: bytes) -> bytes:
+    """The 申报表 a 自评表 is checked against: an input of its warnings, so part of its fingerprint
+    (nothing when there is none, or it cannot be read: the check then says so)."""
     name = declaration_path(content.decode("utf-8", errors="replace"))
-    path = file.parent / name if name else None
-    return [path] if path is not None and path.is_file() else []
+    try:
+        return read_bytes(file.parent / name) if name else b""
+    except ProjectError:
+        return b""
 
 
 def _folder_digest(folders: tuple[Path, ...]) -> str:
@@ -124,6 +143,6 @@ def _folder_digest(folders: tuple[Path, ...]) -> str:
     for folder in folders:
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
-                if path.is_file():
+                if path.is_file() and not path.is_symlink():  # the templates loader refuses links
                     digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -61,6 +61,7 @@ class BuildRecord:
         self.scope: list[Path] = []  # the paths this build was given: records outside them are kept
         self.discovered: set[str] = set()  # the project files this build found
         self.failing: set[str] = set()  # project files with a project that failed this build
+        self.formats: tuple[str, ...] | None = None  # the formats asked for (-f), None: each unit's own
 
         self.previous_hashes: dict[str, str] = data.get("hashes", {})
 
@@ -69,7 +70,7 @@ class BuildRecord:
         """The last build's record; an unreadable, foreign or malformed one counts as none."""
         try:
             data = json.loads((output / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: [[[[… nested past Python's stack
             data = {}
         return cls(data if _well_formed(data) else {}, output)
 
@@ -99,9 +100,10 @@ class BuildRecord:
         sources: dict[str, dict] = {}
         for form in forms:
             record = sources.setdefault(str(form.source.file), {"fingerprint": form.source.fingerprint, "forms": []})
+            files = [str(f) for f in form.files]
             record["forms"].append({
                 "index": form.index, "name": form.name, "kind": form.kind, "stem": str(form.stem),
-                "files": [str(f) for f in form.files],
+                "files": files + self._other_formats(str(form.source.file), str(form.stem), files),
                 "warnings": [[w.file, w.line, w.field, w.message, w.level] for w in form.warnings]})
         for file, record in self.previous_sources.items():
             if not self.in_scope(Path(file)):
@@ -127,6 +129,15 @@ class BuildRecord:
                 "hashes": {f: h for f, h in hashes.items() if h}}
         write_text_atomically(self.output / STATE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
         return removed
+
+    def _other_formats(self, source: str, stem: str, files: list[str]) -> list[str]:
+        """The files the last build wrote for this form in formats this one was not asked for
+        (``-f pdf`` after a full build): still the form's, never stale."""
+        if self.formats is None:
+            return []
+        previous = self.previous_sources.get(source, {"forms": []})["forms"]
+        return [f for item in previous if item["stem"] == stem for f in item["files"]
+                if f not in files and Path(f).suffix[1:] not in self.formats and Path(f).is_file()]
 
     def _remove_if_ours(self, path: Path) -> bool:
         """Delete an output of the last build: only inside the output folder, only what it wrote."""

@@ -7,17 +7,25 @@ found by format name in the registry and every file is written atomically.
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FormgenError, ProjectError
-from ..files import write_atomically
-from ..layout import Compilation, Layouts, Member
+from ..files import os_error_text, write_atomically
+from ..layout import Compilation, Layouts, Member, Sheet
+from ..layout.sheet import MARGIN_MM, PAGE_SIZES_MM
 from ..load import Settings, load_file
 from .. import writers
+from ..writers import measure
 
 
 @dataclass(frozen=True)
@@ -77,18 +85,58 @@ def layouts(templates: tuple[str, ...]) -> Layouts:
     return _LAYOUTS[templates]
 
 
+# The longest real form prints 6 pages. A project within the loader's bounds (500 三级, 32,767
+# characters a text, 2 M a file) can still fill thousands (500 values of 2,900 characters in the
+# narrow 指标值 column: about 4,400), which WeasyPrint lays out in minutes a format: the pages a form
+# would print are estimated before any writer runs, and a form over this many is refused.
+MAX_PAGES = 100
+
+
+def lay_out(project, templates: tuple[str, ...]) -> Sheet:
+    """A project's Sheet through its templates (a ``TemplateError`` when they fail), refused when it
+    would print more than ``MAX_PAGES`` pages, estimated without a font (``measure``: a few ms, 0.3 s
+    for a form at the bounds)."""
+    sheet = layouts(templates).sheet(project)
+    pages = estimated_pages(sheet)
+    if pages > MAX_PAGES:
+        longest = max(sheet.cells, key=lambda cell: len(cell.text))
+        raise FormgenError(f"表单过长：估计约 {pages:,} 页，一张表最多 {MAX_PAGES} 页。最长的一格有 "
+                            f"{len(longest.text):,} 字，以“{longest.text[:12]}”开头；请精简较长的文本，或拆分项目")
+    return sheet
+
+
+def estimated_pages(sheet: Sheet) -> int:
+    """The pages a form prints, from the font-free row heights of ``measure`` (which err on the
+    tall side for wide cells and the short side for narrow ones: 192 for 251 printed, 4,378 for
+    about 4,400)."""
+    page = (PAGE_SIZES_MM[sheet.orientation][1] - 2 * MARGIN_MM) * measure.PT_PER_MM
+    return math.ceil(sum(measure.row_heights_pt(sheet)) / page)
+
+
 def render_form(task: FormTask) -> Written | Failed:
     """Lay one project out and write it in every format asked for."""
     try:
-        sheet = writers.paginate(layouts(task.templates).sheet(task.project), task.formats)
+        sheet = writers.paginate(lay_out(task.project, task.templates), task.formats)
         files = []
         for fmt in task.formats:
             target = Path(f"{task.stem}.{fmt}")
             write_atomically(target, lambda path, fmt=fmt: writers.writer(fmt).write(sheet, path))
             files.append(str(target))
         return Written(files)
-    except (FormgenError, OSError) as error:
-        return Failed(str(error) if isinstance(error, FormgenError) else f"无法写入输出文件：{error}")
+    except Exception as error:  # noqa: BLE001 - one form's failure, whatever it is, is that form's
+        return Failed(failure_text(error, "无法写入输出文件"))
+
+
+def failure_text(error: Exception, writing: str) -> str:
+    """What a task that raised says: a formgen error as it is, the operating system's refusal in
+    Chinese after ``writing``, anything else as formgen's own fault."""
+    if isinstance(error, FormgenError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{writing}：{os_error_text(error)}"
+    if isinstance(error, MemoryError):
+        return "内存不足，未能生成：请精简过长的文本后再试"
+    return f"formgen 内部错误（{type(error).__name__}: {error}），未能生成：请把此项目文件发给维护者"
 
 
 def write_compilation(task: CompilationTask) -> Written | Failed:
@@ -107,9 +155,9 @@ def write_compilation(task: CompilationTask) -> Written | Failed:
             write_atomically(Path(f"{task.stem}.{fmt}"),
                              lambda path, fmt=fmt: writers.writer(fmt).write_compilation(compilation, path))
         return Written([f"{task.stem}.{fmt}" for fmt in task.formats])
-    except (FormgenError, OSError) as error:
+    except Exception as error:  # noqa: BLE001 - as in render_form
         suffix = ".pdf" if from_printed else ""
-        return Failed(f"汇总表 {name}{suffix} 生成失败：{error}")
+        return Failed(f"汇总表 {name}{suffix} 生成失败：{failure_text(error, '无法写入')}")
 
 
 def _member(source: MemberSource, with_sheet: bool) -> Member:
@@ -120,25 +168,36 @@ def _member(source: MemberSource, with_sheet: bool) -> Member:
     loaded = load_file(source.file, source.settings)[source.index]
     if isinstance(loaded, ProjectError):  # edited since the build began
         raise loaded
-    sheet = writers.paginate(layouts(source.templates).sheet(loaded.project), ())
+    sheet = writers.paginate(lay_out(loaded.project, source.templates), ())
     return Member(source.name, source.kind, loaded.project.headline_amount, sheet, Path(source.pdf))
 
 
 class Workers:
-    """Run tasks in a pool of processes, or in this process when one worker is enough."""
+    """Run tasks in a pool of processes, or in this process when one worker is enough.
+
+    The workers leave Ctrl-C to the build (no traceback from each of them), are stopped at once
+    when it is interrupted, and end by themselves when the build is killed (``kill -9``): none
+    is left running, holding the output folder's lock, with no build to report to."""
 
     def __init__(self, jobs: int | None, most_tasks: int, formats=writers.FORMATS):
         self.count = min(jobs or os.cpu_count() or 1, most_tasks)
         if self.count > 1:
             writers.preload(formats)  # once, before the workers fork: not once in every worker
-        self.pool = ProcessPoolExecutor(self.count) if self.count > 1 else None
+        self.pool = self._new_pool() if self.count > 1 else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.count, initializer=_start_worker, initargs=(os.getpid(),))
 
     def __enter__(self) -> "Workers":
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    def __exit__(self, kind, *exc) -> None:
+        if self.pool is None:
+            return
+        if kind is not None and issubclass(kind, KeyboardInterrupt):  # stop now; atomic writes lose nothing
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+        self.pool.shutdown(cancel_futures=True)
 
     def run(self, tasks: list, then=lambda key, outcome: ()):
         """Yield (key, outcome) for each (key, function, argument), as they finish. Once the caller
@@ -161,6 +220,31 @@ class Workers:
                 running[self.pool.submit(function, argument)] = key
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                key, outcome = running.pop(future), future.result()
+                key = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker died (out of memory, killed): a new pool goes on
+                    outcome = Failed("生成它的进程意外退出（可能内存不足），未能生成；再次运行会重试")
+                    self._replace_broken_pool()
                 yield key, outcome
                 waiting.extendleft(reversed(list(then(key, outcome))))
+
+    def _replace_broken_pool(self) -> None:
+        if getattr(self.pool, "_broken", False):
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+
+
+def _start_worker(build: int) -> None:
+    """In each worker: Ctrl-C is the build's to handle, and the worker ends with its build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        if os.name == "nt":  # spawned: the build's process handle says when it ends
+            multiprocessing.parent_process().join()
+        else:  # forked: a worker whose build is gone is adopted by another process
+            while os.getppid() == build:
+                time.sleep(0.5)
+        os._exit(1)  # nobody waits for this worker's work
+
+    threading.Thread(target=watch, name="formgen-watch-build", daemon=True).start()

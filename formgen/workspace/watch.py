@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from ..errors import FormgenError
-from ..load import SETTINGS_FILE
 from .build import build
 from .names import TEMPLATES_FOLDER
+from .sources import PROJECT_SUFFIXES
 
 
 def snapshot(paths: list[Path]) -> dict[Path, tuple[int, int]]:
@@ -27,7 +27,7 @@ def snapshot(paths: list[Path]) -> dict[Path, tuple[int, int]]:
         except OSError:  # a folder removed mid-walk: the next poll sees the new state
             continue
         for path in candidates:
-            if path.suffix in (".yaml", ".yml") or path.name == SETTINGS_FILE or TEMPLATES_FOLDER in path.parts:
+            if path.suffix.lower() in PROJECT_SUFFIXES or TEMPLATES_FOLDER in path.parts:
                 try:
                     stat = path.stat()
                 except OSError:  # gone, or a dangling link
