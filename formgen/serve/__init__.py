@@ -2,10 +2,12 @@
 
 The project files stay the source of truth: the server reads them at every request
 and writes them back keeping the user's comments and style (``editing``); builds
-are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (routes),
-``access`` (users, logins), ``paths`` (what a request may name), ``units`` (the
-overview), ``checking`` (messages and computed figures), ``form`` (the editor's
-fields from the model), ``preview`` (pages as PNG images).
+are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (the application,
+its error answers), ``pages``, ``api`` and ``downloads`` (the routes, by what they
+serve), ``requests`` (what the routes ask of a request), ``access`` (users, logins),
+``paths`` (what a request may name), ``units`` (the overview), ``checking`` (messages
+and computed figures), ``form`` (the editor's fields from the model), ``preview``
+(pages as PNG images).
 """
 
 from __future__ import annotations
