@@ -28,22 +28,33 @@ def is_loopback(host: str) -> bool:
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
-def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | None, say) -> None:
-    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address without a users file."""
+def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | None, say,
+        allowed_hosts: tuple[str, ...] = (), proxies: tuple[str, ...] = (), preview_seconds: float = 30) -> None:
+    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address without a users file.
+    ``allowed_hosts``: the names browsers reach it by; ``proxies``: the reverse proxies whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (no one else's are)."""
     import uvicorn
 
-    from .access import read_users
     from .app import create_app
+    from .preview import Previewer
 
     if users_file is None and not is_loopback(host):
         raise FormgenError(f"在 {host} 上监听会让其他电脑也能打开，必须用 --users 给出用户文件"
                            "（用 formgen user add 用户.yaml 用户名 创建）")
-    users = read_users(users_file) if users_file is not None else None
-    app = create_app(workspace, output, users)
+    for address in proxies:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise FormgenError(f"--proxy 应为反向代理的 IP 地址（如 127.0.0.1），实际为 {address!r}") from None
+    app = create_app(workspace, output, users_file, hosts=(host, *allowed_hosts), previewer=Previewer(limit=preview_seconds))
     shown = f"[{host}]" if ":" in host else host
     say(f"formgen serve：请在浏览器中打开 http://{shown}:{port}/ （按 Ctrl-C 停止）")
-    if users is None:
+    if users_file is None:
         say("只有本机能打开，无需登录。")
     else:
-        say(f"需要登录：{len(users)} 个用户。")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        say(f"需要登录：{len(app.state.server.accounts.users())} 个用户。")
+    names = sorted({*allowed_hosts, host} - {"0.0.0.0", "::"})
+    say(f"浏览器地址中可用：本机地址、服务器的 IP 地址{('、' + '、'.join(names)) if names else ''}"
+        "（其他名称须用 --allow-host 列出）。")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies) or None)

@@ -1,4 +1,8 @@
-"""Downloads: a form's output in one format, a unit's 汇总表, a unit's outputs as a zip."""
+"""Downloads: a form's output in one format, a unit's 汇总表, a unit's outputs as a zip.
+
+Only files formgen wrote in the output folder are sent: never through a link, whether
+the link is a file or a folder on the way.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +30,15 @@ def _format(request: Request) -> str:
     return fmt
 
 
-def _file(path: Path | None, fmt: str) -> Response:
-    if path is None or not path.is_file():
+def _file(request: Request, path: Path | None, fmt: str) -> Response:
+    if path is None or not path.is_file() or _through_link(server_of(request).workspace.output, path):
         raise HTTPException(404, "尚未生成：请先生成（改正错误后会自动生成）")
     return FileResponse(path, media_type=_MEDIA_TYPES.get(fmt, "application/zip"), filename=path.name)
+
+
+def _through_link(output: Path, path: Path) -> bool:
+    """Whether ``path`` is not plainly inside ``output``: a link, or below a linked folder."""
+    return output not in path.parents or any(p.is_symlink() for p in (path, *path.parents) if output in p.parents)
 
 
 async def download_form(request: Request) -> Response:
@@ -37,8 +46,8 @@ async def download_form(request: Request) -> Response:
     relative = request.query_params.get("path")
     project(request, user, relative)
     fmt = _format(request)
-    entry = await asyncio.to_thread(server_of(request).workspace.project, relative)
-    return _file(entry.outputs.get(fmt) if entry else None, fmt)
+    entry = await asyncio.to_thread(server_of(request).workspace.project, user, relative)
+    return _file(request, entry.outputs.get(fmt) if entry else None, fmt)
 
 
 async def download_compilation(request: Request) -> Response:
@@ -46,8 +55,8 @@ async def download_compilation(request: Request) -> Response:
     name = request.query_params.get("unit")
     unit(request, user, name)
     fmt = _format(request)
-    found = await asyncio.to_thread(server_of(request).workspace.unit, name)
-    return _file(found.compilation_outputs.get(fmt), fmt)
+    found = await asyncio.to_thread(server_of(request).workspace.unit, user, name)
+    return _file(request, found.compilation_outputs.get(fmt) if found else None, fmt)
 
 
 async def download_zip(request: Request) -> Response:
@@ -57,13 +66,20 @@ async def download_zip(request: Request) -> Response:
     folder = unit(request, user, name)
     server = server_of(request)
     outputs = server.workspace.output / folder.relative_to(server.workspace.root)
-    if not name or not outputs.is_dir():
+    if not name or not outputs.is_dir() or _through_link(server.workspace.output, outputs):
         raise HTTPException(404, "尚未生成：请先生成")
+    content = await asyncio.to_thread(_zipped, outputs)
+    return Response(content, media_type="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name + '.zip')}"})
+
+
+def _zipped(outputs: Path) -> bytes:
+    """The files below ``outputs`` in a zip; hidden files (the build record, the cache) and links are left out
+    (``rglob`` does not enter linked folders)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in sorted(outputs.rglob("*")):
             relative = file.relative_to(outputs)
             if file.is_file() and not file.is_symlink() and not any(p.startswith(".") for p in relative.parts):
                 archive.write(file, relative.as_posix())
-    return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name + '.zip')}"})
+    return buffer.getvalue()
