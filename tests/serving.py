@@ -161,27 +161,29 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def soak(served: Served, users: dict[str, str], paths: dict[str, str], seconds: float, readers: int,
-               editors: int, previewers: int, hostile: int) -> Figures:
-    """``readers`` (overview, editor page, downloads), ``editors`` (check, then save of their own file),
-    ``previewers`` and ``hostile`` visitors (bodies past every bound, deep JSON, lone surrogates,
-    password guesses, a project at the bounds to check and preview) at once for ``seconds``.
-    ``users``: name → password, one per well-behaved visitor (taken in turn); ``paths``: name → a
-    project of that user's unit to edit and preview."""
+               editors: int, previewers: int, hostile: int, intruder: str) -> Figures:
+    """``readers`` (overview, editor page, a download), ``editors`` (editor page, check, save),
+    ``previewers`` and ``hostile`` visitors at once for ``seconds``, each from an address of its own
+    (the server must believe a proxy on 127.0.0.1). Half the hostile ones are not signed in: password
+    guesses, bodies past every bound, JSON bombs, a foreign Host; the others are signed in as user
+    ``intruder``: a project at the loader's bounds to check and to preview, lone surrogates, deep
+    nesting. ``users``: name → password, the others taken in turn by the well-behaved visitors;
+    ``paths``: name → a project of that user's unit."""
     figures = Figures()
-    deadline = time.monotonic() + seconds
-    names = list(users)
+    names = [name for name in users if name != intruder]
+    big = large_declaration()
+    clients: list[httpx.AsyncClient] = []
 
-    async def visitor(number: int, role) -> None:
-        name = names[number % len(names)]
-        async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
-            token = csrf_of((await client.get("/login")).text)
-            answer = await client.post("/login", data={"name": name, "password": users[name], "csrf": token})
-            if answer.status_code != 303:
-                figures.error("login", f"{name}: {answer.status_code}")
-                return
-            token = csrf_of((await client.get("/")).text)
-            while time.monotonic() < deadline:
-                await role(client, token, name)
+    async def signed_in(number: int, name: str) -> tuple[httpx.AsyncClient, str] | None:
+        client = httpx.AsyncClient(base_url=served.url, timeout=120,
+                                   headers={"X-Forwarded-For": f"10.1.{number // 200}.{number % 200 + 1}"})
+        clients.append(client)
+        token = csrf_of((await client.get("/login")).text)
+        answer = await client.post("/login", data={"name": name, "password": users[name], "csrf": token})
+        if answer.status_code != 303:
+            figures.error("login", f"{name}: {answer.status_code}")
+            return None
+        return client, csrf_of((await client.get("/")).text)
 
     async def timed(kind: str, request, expect=(200,)) -> httpx.Response | None:
         started = time.monotonic()
@@ -197,78 +199,80 @@ async def soak(served: Served, users: dict[str, str], paths: dict[str, str], sec
             figures.error(kind, f"{response.status_code} {response.text[:200]}")
         return response
 
-    async def reader(client, token, name) -> None:
-        await timed("overview", client.get("/"))
-        await timed("editor", client.get("/edit", params={"path": paths[name]}))
-        await timed("download", client.get("/download/form", params={"path": paths[name], "format": "pdf"}), (200, 404))
+    def hostile_answer(status) -> None:
+        figures.hostile[str(status)] = figures.hostile.get(str(status), 0) + 1
 
-    async def editor(client, token, name) -> None:
-        headers = {"X-CSRF-Token": token}
-        page = await timed("editor", client.get("/edit", params={"path": paths[name]}))
+    async def reader(client, token, path) -> None:
+        await timed("overview", client.get("/"))
+        await timed("editor", client.get("/edit", params={"path": path}))
+        await timed("download", client.get("/download/form", params={"path": path, "format": "pdf"}), (200, 404))
+
+    async def editor(client, token, path) -> None:
+        page = await timed("editor", client.get("/edit", params={"path": path}))
         if page is None or page.status_code != 200:
             return
         state = _state(page.text)
-        checked = await timed("check", client.post("/api/check", json={"path": paths[name], "text": state["text"]},
-                                                   headers=headers))
-        if checked is None or checked.status_code != 200:
-            return
-        body = {"path": paths[name], "text": checked.json()["text"], "version": state["version"]}
-        await timed("save", client.post("/api/save", json=body, headers=headers), (200, 409))  # 409: another editor saved
+        headers = {"X-CSRF-Token": token}
+        checked = await timed("check", client.post("/api/check", json={"path": path, "text": state["text"]}, headers=headers))
+        if checked is not None and checked.status_code == 200:
+            body = {"path": path, "text": checked.json()["text"], "version": state["version"]}
+            await timed("save", client.post("/api/save", json=body, headers=headers), (200, 409))  # 409: another saved first
 
-    async def previewer(client, token, name) -> None:
-        text = _state((await client.get("/edit", params={"path": paths[name]})).text)["text"]
-        await timed("preview", client.post("/api/preview", json={"path": paths[name], "text": text},
-                                           headers={"X-CSRF-Token": token}))
+    async def previewer(client, token, path) -> None:
+        text = _state((await client.get("/edit", params={"path": path})).text)["text"]
+        await timed("preview", client.post("/api/preview", json={"path": path, "text": text}, headers={"X-CSRF-Token": token}))
 
-    big = large_declaration()
-
-    async def attacker(number: int) -> None:
-        """Not signed in: guesses and bombs. Then signed in (as a real user of its own unit): the largest
-        project the loader takes, to check and to preview, and JSON no browser of ours sends."""
-        async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
-            hits = 0
-            while time.monotonic() < deadline:
-                token = csrf_of((await client.get("/login")).text)
-                requests = [
-                    client.post("/login", data={"name": names[0], "password": f"guess{hits}", "csrf": token}),
-                    client.post("/login", content=b"name=" + b"x" * 2_000_000,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"}),
-                    client.post("/api/check", content=b"[" * 5_000_000, headers={"Content-Type": "application/json"}),
-                    client.get("/", headers={"Host": "evil.example"}),
-                ]
-                for request in requests:
-                    hits += 1
-                    try:
-                        status = (await request).status_code
-                    except httpx.HTTPError as error:
-                        status = type(error).__name__
-                    figures.hostile[str(status)] = figures.hostile.get(str(status), 0) + 1
-
-    async def heavy(client, token, name) -> None:
+    async def heavy(client, token, path) -> None:
         headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
-        for body in ({"path": paths[name], "text": big}, {"path": paths[name], "text": "项目名称: \ud800\n"},
-                     {"path": paths[name], "data": _nested(40)}):
+        for url, body in (("/api/check", {"path": path, "text": big}), ("/api/check", {"path": path, "text": "名称: \ud800\n"}),
+                          ("/api/save", {"path": path, "data": _nested(40), "version": None}),
+                          ("/api/preview", {"path": path, "text": big})):
             try:  # json.dumps writes \ud800 as its escape, as a browser's JSON.stringify does
-                status = (await client.post("/api/check", content=json.dumps(body), headers=headers)).status_code
+                hostile_answer((await client.post(url, content=json.dumps(body), headers=headers)).status_code)
             except httpx.HTTPError as error:
-                status = type(error).__name__
-            figures.hostile[str(status)] = figures.hostile.get(str(status), 0) + 1
-        try:
-            status = (await client.post("/api/preview", json={"path": paths[name], "text": big}, headers=headers)).status_code
-        except httpx.HTTPError as error:
-            status = type(error).__name__
-        figures.hostile[str(status)] = figures.hostile.get(str(status), 0) + 1
+                hostile_answer(type(error).__name__)
+
+    async def stranger(client) -> None:
+        """Guesses (a made-up name, and the first user's: that name and this address get locked, nobody
+        else), a login body of 2 MB, 5 MB of ``[`` to the JSON API, a Host of another site."""
+        token = csrf_of((await client.get("/login")).text)
+        guesses = len(figures.hostile)
+        for request in (client.post("/login", data={"name": names[0] if guesses % 2 else f"猜{guesses}",
+                                                    "password": "guess", "csrf": token}),
+                        client.post("/login", content=b"name=" + b"x" * 2_000_000,
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"}),
+                        client.post("/api/check", content=b"[" * 5_000_000, headers={"Content-Type": "application/json"}),
+                        client.get("/", headers={"Host": "evil.example"})):
+            try:
+                hostile_answer((await request).status_code)
+            except httpx.HTTPError as error:
+                hostile_answer(type(error).__name__)
+
+    async def loop(role, *args) -> None:
+        while time.monotonic() < deadline:
+            await role(*args)
+
+    roles = [reader] * readers + [editor] * editors + [previewer] * previewers + [heavy] * (hostile - hostile // 2)
+    names_of = [intruder if role is heavy else names[number % len(names)] for number, role in enumerate(roles)]
+    # all signed in before the strangers start guessing
+    signed = await asyncio.gather(*(signed_in(number, name) for number, name in enumerate(names_of)))
+    sessions = [(role, *session, paths[name]) for role, session, name in zip(roles, signed, names_of) if session]
+    strangers = [httpx.AsyncClient(base_url=served.url, timeout=120, headers={"X-Forwarded-For": f"10.2.0.{i + 1}"})
+                 for i in range(hostile // 2)]
+    clients += strangers
 
     async def memory() -> None:
         while time.monotonic() < deadline:
             figures.memory.append(served.memory())
             await asyncio.sleep(1)
 
-    roles = [reader] * readers + [editor] * editors + [previewer] * previewers
-    tasks = [visitor(i, role) for i, role in enumerate(roles)]
-    tasks += [attacker(i) for i in range(hostile // 2 or 1)] if hostile else []
-    tasks += [visitor(len(roles) + i, heavy) for i in range(hostile - (hostile // 2 or 1))] if hostile > 1 else []
-    await asyncio.gather(memory(), *tasks)
+    deadline = time.monotonic() + seconds
+    try:
+        await asyncio.gather(memory(), *(loop(role, client, token, path) for role, client, token, path in sessions),
+                             *(loop(stranger, client) for client in strangers))
+    finally:
+        for client in clients:
+            await client.aclose()
     return figures
 
 

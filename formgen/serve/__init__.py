@@ -4,10 +4,11 @@ The project files stay the source of truth: the server reads them at every reque
 and writes them back keeping the user's comments and style (``editing``); builds
 are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (the application,
 its error answers), ``pages``, ``api`` and ``downloads`` (the routes, by what they
-serve), ``requests`` (what the routes ask of a request), ``access`` (users, logins),
-``paths`` (what a request may name), ``units`` (the overview), ``checking`` (messages
-and computed figures), ``form`` (the editor's fields from the model), ``preview``
-(pages as PNG images).
+serve), ``requests`` (what the routes ask of a request), ``guards`` (what every
+request passes first: its Host, the size of its body), ``access`` (users, logins),
+``sessions`` (who is signed in), ``paths`` (what a request may name), ``units`` (the
+overview), ``checking`` (messages and computed figures), ``form`` (the editor's fields
+from the model), ``preview`` (pages as PNG images, in worker processes shared fairly).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def is_loopback(host: str) -> bool:
 
 def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | None, say,
         allowed_hosts: tuple[str, ...] = (), proxies: tuple[str, ...] = (), preview_seconds: float = 30) -> None:
-    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address without a users file.
+    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address, or a proxy, without a users file.
     ``allowed_hosts``: the names browsers reach it by; ``proxies``: the reverse proxies whose
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (no one else's are)."""
     import uvicorn
@@ -40,6 +41,9 @@ def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | 
 
     if users_file is None and not is_loopback(host):
         raise FormgenError(f"在 {host} 上监听会让其他电脑也能打开，必须用 --users 给出用户文件"
+                           "（用 formgen user add 用户.yaml 用户名 创建）")
+    if users_file is None and proxies:
+        raise FormgenError("经反向代理时其他电脑也能打开，必须用 --users 给出用户文件"
                            "（用 formgen user add 用户.yaml 用户名 创建）")
     for address in proxies:
         try:

@@ -17,13 +17,15 @@ ends that user's sessions: ``sessions``).
 
 Failed logins are slowed down (``Throttle``): each answers a second late, and after a
 few in a row the name, or after more the address, is refused for a while that
-doubles with each further failure. An attempt counts as failed from the moment it is
-let through, before its password is checked, so that parallel guesses cannot all be
-checked.
+doubles with each further failure. Attempts of one name are checked one at a time
+(of one address, a few at a time), and each counts as failed from the moment it is
+let through, before its password is checked: parallel guesses cannot all be checked,
+and right passwords sent at once all get in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import hashlib
 import io
@@ -32,6 +34,7 @@ import os
 import secrets
 import time
 import unicodedata
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,7 +266,30 @@ class Throttle:
     base: float = 5.0
     longest: float = 900.0
     delay: float = 1.0  # every failure answers this much later
+    at_once_per_address: int = 4  # attempts of one address checked at once; a name's, one at a time
     _counts: dict[str, _Count] = field(default_factory=dict)
+    _turns: dict[str, list] = field(default_factory=dict)  # key → [semaphore, attempts holding or awaiting it]
+
+    @asynccontextmanager
+    async def turn(self, name: str, address: str):
+        """Wait until this attempt's name (and, a few at a time, its address) has no other attempt being
+        checked: parallel attempts are counted one after the other, so that right passwords sent at
+        once (an office signing in at nine) all get in, and parallel guesses stop at the lock."""
+        name_key, address_key = self._keys(name, address)
+        async with self._turn(name_key, 1), self._turn(address_key, self.at_once_per_address):
+            yield
+
+    @asynccontextmanager
+    async def _turn(self, key: str, at_once: int):
+        turn = self._turns.setdefault(key, [asyncio.Semaphore(at_once), 0])
+        turn[1] += 1
+        try:
+            async with turn[0]:
+                yield
+        finally:
+            turn[1] -= 1
+            if not turn[1]:
+                del self._turns[key]
 
     def attempt(self, name: str, address: str) -> float:
         """Let an attempt through (0), counted as failed until ``succeeded``; or the seconds to wait.
@@ -293,4 +319,5 @@ class Throttle:
                 count.until = 0.0
 
     def _keys(self, name: str, address: str) -> dict[str, int]:
+        """The keys of an attempt, each with its number of free failures."""
         return {f"user:{name}": self.free, f"address:{address}": self.free_per_address}

@@ -33,7 +33,7 @@ from .access import User, os_reason
 from .checking import Checked, check_text
 from .paths import relative_name
 from .preview import Busy, Replaced
-from .requests import change, inherited, project, read, server_of, signed_in, text_field, unit
+from .requests import change, csrf_token, inherited, project, read, server_of, signed_in, text_field, unit
 
 _LOG = logging.getLogger("formgen.serve")
 _NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -91,7 +91,8 @@ async def api_preview(request: Request) -> Response:
     server = server_of(request)
     root = server.workspace.root
     text = await server.work(user, _text_of, body, path, root)
-    job = asyncio.ensure_future(server.previewer.pages(root, path, text, who=user.name, readable=user.folders(root)))
+    job = asyncio.ensure_future(server.previewer.pages(root, path, text, who=user.name, browser=csrf_token(request),
+                                                       readable=user.folders(root)))
     gone = asyncio.ensure_future(_gone(request))
     try:
         await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)

@@ -4,9 +4,10 @@ Pages are rendered on the server (Jinja2, autoescaped: nothing a user typed is e
 markup); the editor's inputs are built and kept live by one small script
 (``static/editor.js``) that calls the JSON routes of ``api``.
 
-A login is let through the throttle (``access.Throttle``) before its password is
-checked, counted as failed until it succeeds, and at most two passwords are checked
-at once (Argon2 costs 64 MB and tens of milliseconds each).
+A login waits its turn (one at a time for a name, a few for an address), is let through
+the throttle (``access.Throttle``) before its password is checked, counted as failed
+until it succeeds; at most two passwords are checked at once (Argon2 costs 64 MB and
+tens of milliseconds each).
 """
 
 from __future__ import annotations
@@ -38,16 +39,20 @@ async def editor(request: Request) -> Response:
     user = signed_in(request)
     relative = request.query_params.get("path")
     path = project(request, user, relative)
-    root = server_of(request).workspace.root
-    text, version = read(path, root)
-    data = editing.plain_data(text)
-    settings = await asyncio.to_thread(inherited, path.parent, root)
-    kind = (data or {}).get("表单") or settings.get("表单")
-    kind = kind if isinstance(kind, str) and kind in FORM_MODELS else None
-    state = {"path": relative, "version": version, "text": text, "data": data,
-             "form": form_description(kind) if kind else None,
-             "inherited": {k: v for k, v in settings.items() if isinstance(v, str)}}
-    return page(request, "editor.html", {"path": relative, "state": state})
+    server = server_of(request)
+
+    def work():  # a project may be megabytes: read, parsed and written into the page off the event loop
+        text, version = read(path, server.workspace.root)
+        data = editing.plain_data(text)
+        settings = inherited(path.parent, server.workspace.root)
+        kind = (data or {}).get("表单") or settings.get("表单")
+        kind = kind if isinstance(kind, str) and kind in FORM_MODELS else None
+        state = {"path": relative, "version": version, "text": text, "data": data,
+                 "form": form_description(kind) if kind else None,
+                 "inherited": {k: v for k, v in settings.items() if isinstance(v, str)}}
+        return page(request, "editor.html", {"path": relative, "state": state})
+
+    return await server.work(user, work)
 
 
 async def login(request: Request) -> Response:
@@ -63,16 +68,19 @@ async def login(request: Request) -> Response:
     if not csrf_matches(request, form.get("csrf")):
         return page(request, "login.html", {"message": "页面已过期，请重新登录", "name": name}, 403)
     address = request.client.host if request.client else ""
-    wait = server.throttle.attempt(name, address)  # counted from here: parallel guesses wait their turn
-    if wait > 0:
-        return page(request, "login.html", {"message": f"登录失败次数过多，请 {int(wait) + 1} 秒后再试", "name": name}, 429)
-    user = server.accounts.users().get(name)
-    async with server.password_checks:
-        if user is None:
-            await asyncio.to_thread(verify_unknown, password)
-        matches = user is not None and await asyncio.to_thread(password_matches, user, password)
+    async with server.throttle.turn(name, address):
+        wait = server.throttle.attempt(name, address)  # counted as failed from here, until it succeeds
+        if wait > 0:
+            return page(request, "login.html", {"message": f"登录失败次数过多，请 {int(wait) + 1} 秒后再试",
+                                                "name": name}, 429)
+        user = server.accounts.users().get(name)
+        async with server.password_checks:
+            if user is None:
+                await asyncio.to_thread(verify_unknown, password)
+            matches = user is not None and await asyncio.to_thread(password_matches, user, password)
+        if matches:
+            server.throttle.succeeded(name, address)
     if matches:
-        server.throttle.succeeded(name, address)
         response = RedirectResponse("/", 303)
         start_session(request, response, user)  # a new session id at login: a planted one is worth nothing
         return response

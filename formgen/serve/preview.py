@@ -9,11 +9,13 @@ loader accepts), so it runs in a few worker processes (started with ``spawn``: t
 server has threads, and forking a process with threads is unsafe), shared fairly:
 
 * a job that runs past ``limit`` seconds is stopped (its worker process is ended and
-  a fresh one started), and so is a job whose browser has gone away;
+  a fresh one started), and so is a job whose browser has gone away; a worker's memory
+  is bounded too (``MEMORY_BYTES``);
 * one user runs at most ``workers - 1`` jobs at once (one when there is a single
-  worker), and a free worker takes the waiting job of the user running fewest: one
-  user's large project cannot keep the others waiting;
-* a user's newer preview of a file replaces the one still waiting for it, and past
+  worker), and a free worker takes the waiting job of the user running fewest, then of
+  the user who used the workers least lately (less the time the job has waited): one
+  user's large projects cannot keep the others waiting, and still get their turn;
+* a browser's newer preview of a file replaces the one still waiting for it, and past
   a few waiting jobs a request is told the server is busy rather than queued.
 """
 
@@ -21,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import logging
 import multiprocessing
 import os
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -84,9 +86,18 @@ def render_pages(root: str, file: str, text: str, index: int = 0,
     return pages
 
 
+MEMORY_BYTES = 3 * 2**30  # a worker's address space: 0.5 GB after a minute of the largest project
+
+
 def _work(connection) -> None:
     """A worker process: say when WeasyPrint is loaded, then draw each job sent, send back its pages
-    or its message."""
+    or its message. Its memory is bounded, so that no project can take the machine's."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):  # not on this system: the time limit still bounds it
+        pass
     writers.preload(("pdf",))
     connection.send(_READY)
     while True:
@@ -133,10 +144,10 @@ class _Worker:
 @dataclass(eq=False)
 class _Job:
     who: str
-    key: tuple  # (who, file): a newer job of the same key replaces this one while it waits
+    key: tuple  # (who, browser, file): a newer job of the same key replaces this one while it waits
     args: tuple
     answer: asyncio.Future
-    order: int
+    queued: float  # time.monotonic()
     worker: _Worker | None = field(default=None, repr=False)
 
 
@@ -154,7 +165,7 @@ class Previewer:
         self._busy: set[_Worker] = set()
         self._queue: list[_Job] = []
         self._running: Counter[str] = Counter()
-        self._order = itertools.count()
+        self._used: dict[str, tuple[float, float]] = {}  # who → (worker seconds used, when): halved each minute
         self._threads: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -198,21 +209,22 @@ class Previewer:
             self._threads.shutdown(wait=False, cancel_futures=True)
             self._threads = None
 
-    async def pages(self, root: Path, file: Path, text: str, index: int = 0, who: str = "",
+    async def pages(self, root: Path, file: Path, text: str, index: int = 0, who: str = "", browser: str = "",
                     readable: tuple[Path, ...] | None = None) -> list[bytes] | str:
         """The pages of ``text``, or the message why not; Busy when too many wait, Replaced when a newer
-        preview of ``file`` by ``who`` took this one's place. Cancelling this ends the job."""
+        preview of ``file`` from the same ``browser`` took this one's place. ``who`` is the user whose
+        share the job counts in. Cancelling this ends the job."""
         self.start()
         for _ in range(self.workers - len(self._idle) - len(self._busy)):  # those that could not start: try again
             self._start_worker()
-        key = (who, str(file))
+        key = (who, browser, str(file))
         for old in [job for job in self._queue if job.key == key]:
             self._queue.remove(old)
             old.answer.set_exception(Replaced("已有更新的预览"))
         if sum(job.who == who for job in self._queue) >= self.waiting_per_user or len(self._queue) >= self.waiting:
             raise Busy("服务器正忙，预览稍后刷新")
         args = (str(root), str(file), text, index, None if readable is None else tuple(str(f) for f in readable))
-        job = _Job(who, key, args, asyncio.get_running_loop().create_future(), next(self._order))
+        job = _Job(who, key, args, asyncio.get_running_loop().create_future(), time.monotonic())
         self._queue.append(job)
         self._dispatch()
         try:
@@ -236,18 +248,33 @@ class Previewer:
             asyncio.get_running_loop().create_task(self._execute(job))
 
     def _next(self) -> _Job | None:
-        """The waiting job of the user running fewest jobs (the oldest first), within each user's share."""
+        """The waiting job, within each user's share, of the user running fewest jobs, then of the user who
+        used the workers least lately, less the time the job has waited."""
         share = max(1, self.workers - 1)
+        now = time.monotonic()
         ready = [job for job in self._queue if self._running[job.who] < share]
-        return min(ready, key=lambda job: (self._running[job.who], job.order), default=None)
+        return min(ready, key=lambda job: (self._running[job.who], self._usage(job.who, now) - (now - job.queued)),
+                   default=None)
+
+    def _usage(self, who: str, now: float) -> float:
+        seconds, when = self._used.get(who, (0.0, now))
+        return seconds * 0.5 ** ((now - when) / 60)
+
+    def _charge(self, who: str, seconds: float) -> None:
+        now = time.monotonic()
+        if len(self._used) > 1000:  # the users of the last few minutes are enough
+            self._used = {w: (u, t) for w, (u, t) in self._used.items() if self._usage(w, now) > 0.1}
+        self._used[who] = (self._usage(who, now) + seconds, now)
 
     async def _execute(self, job: _Job) -> None:
         worker = job.worker
+        started = time.monotonic()
         running = asyncio.get_running_loop().run_in_executor(self._threads, worker.run, job.args)
         done, _ = await asyncio.wait({running}, timeout=self.limit)
         if not done:
             worker.end()
             await asyncio.wait({running})  # the worker's end closes the pipe: run() returns at once
+        self._charge(job.who, time.monotonic() - started)
         failed = running.exception() is not None  # EOFError: the worker ended (cancelled, or crashed)
         if not done:
             answer = f"预览超过 {self.limit:.0f} 秒仍未完成，已停止：项目很大时请生成后下载 PDF 查看"
