@@ -315,7 +315,7 @@ class Throttle:
         count = self._counts.get(keys[1])
         if count is not None:
             count.failures = max(0, count.failures - 1)
-            if count.failures < self.free_per_address:
+            if count.failures <= self.free_per_address:
                 count.until = 0.0
 
     def _keys(self, name: str, address: str) -> dict[str, int]:

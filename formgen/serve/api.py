@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..commands.new import DraftRefused
+from ..commands.new import DraftRefused, new_self_evaluation
 from ..errors import Problem
 from ..load.yamlread import MAX_FILE_CHARACTERS
 from ..workspace.names import MAX_STEM_CHARACTERS, output_file_stem
@@ -56,16 +56,16 @@ def _text_of(body: dict, path: Path, root: Path) -> str:
     return text
 
 
-def _json(data: dict, status: int = 200) -> Response:
-    """A JSON answer made ahead (``_encoded``, in a worker thread: a project's text can be megabytes)."""
-    return Response(data["body"], status, media_type="application/json") if "body" in data else JSONResponse(data, status)
+def _encoded(data: dict) -> bytes:
+    """A JSON answer as bytes, made where the work was done (a worker thread: a project's text can be megabytes)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _encoded(data: dict) -> dict:
-    return {"body": json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()}
+def _json(content: bytes) -> Response:
+    return Response(content, media_type="application/json")
 
 
-def _checked_answer(root: Path, path: Path, text: str, readable: tuple[Path, ...], **extra) -> dict:
+def _checked_answer(root: Path, path: Path, text: str, readable: tuple[Path, ...], **extra) -> bytes:
     """What the editor shows of ``text``: messages, figures, and its text and data for the other tab."""
     checked = check_text(root, path, text, readable)
     return _encoded({**checked.as_json(), "text": text, "data": editing.plain_data(text), **extra})
@@ -163,8 +163,6 @@ async def api_new(request: Request) -> Response:
     root = server.workspace.root
     source = text_field(body, "from", "申报表路径", required=False)
     if source is not None:
-        from ..commands.new import new_self_evaluation
-
         declaration = project(request, user, source)
         target = _new_file(request, user, declaration.parent, name)
         async with server.locked(target):

@@ -10,7 +10,6 @@ the security headers and says what went wrong in Chinese.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from contextlib import AsyncExitStack, asynccontextmanager
 from http import HTTPStatus
@@ -37,7 +36,6 @@ from .sessions import Sessions, sessions_file
 from .units import Workspace
 
 _HERE = Path(__file__).parent
-_LOG = logging.getLogger("formgen.serve")
 _WORK_PER_USER = 2  # a user's jobs on project texts running at once; more wait their turn
 
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from .paths import through_link
 from .requests import project, server_of, signed_in, unit
 
 _MEDIA_TYPES = {"pdf": "application/pdf",
@@ -31,14 +32,9 @@ def _format(request: Request) -> str:
 
 
 def _file(request: Request, path: Path | None, fmt: str) -> Response:
-    if path is None or not path.is_file() or _through_link(server_of(request).workspace.output, path):
+    if path is None or not path.is_file() or through_link(server_of(request).workspace.output, path):
         raise HTTPException(404, "尚未生成：请先生成（改正错误后会自动生成）")
     return FileResponse(path, media_type=_MEDIA_TYPES.get(fmt, "application/zip"), filename=path.name)
-
-
-def _through_link(output: Path, path: Path) -> bool:
-    """Whether ``path`` is not plainly inside ``output``: a link, or below a linked folder."""
-    return output not in path.parents or any(p.is_symlink() for p in (path, *path.parents) if output in p.parents)
 
 
 async def download_form(request: Request) -> Response:
@@ -66,7 +62,7 @@ async def download_zip(request: Request) -> Response:
     folder = unit(request, user, name)
     server = server_of(request)
     outputs = server.workspace.output / folder.relative_to(server.workspace.root)
-    if not name or not outputs.is_dir() or _through_link(server.workspace.output, outputs):
+    if not name or not outputs.is_dir() or through_link(server.workspace.output, outputs):
         raise HTTPException(404, "尚未生成：请先生成")
     content = await asyncio.to_thread(_zipped, outputs)
     return Response(content, media_type="application/zip",

@@ -55,6 +55,11 @@ def unit_of(relative: str) -> str:
     return parts[0] if len(parts) > 1 else ROOT_UNIT
 
 
+def through_link(root: Path, path: Path) -> bool:
+    """Whether ``path`` is not plainly below ``root``: outside it, a link, or in a linked folder."""
+    return root not in path.parents or any(p.is_symlink() for p in (path, *path.parents) if root in p.parents)
+
+
 def relative_name(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import stat
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class Sessions:
         self.file = file
         self.secret = secrets.token_bytes(32)
         self._sessions: dict[str, Session] = {}  # by the hash of the id
+        self._lock = threading.Lock()  # pages are also rendered in worker threads
         if file is not None:
             self._load()
             self._save(strict=True)
@@ -60,13 +62,14 @@ class Sessions:
     def open(self, user: User) -> str:
         """A new session for ``user``; returns the id its cookie holds."""
         now = time.time()
-        self._sessions = {key: s for key, s in self._sessions.items() if s.ends > now}
-        mine = sorted((s.ends, key) for key, s in self._sessions.items() if s.user == user.name)
-        for _, key in mine[:max(0, len(mine) - PER_USER + 1)]:
-            del self._sessions[key]
         session_id = secrets.token_urlsafe(32)
-        self._sessions[self._key(session_id)] = Session(user.name, user.stamp, secrets.token_urlsafe(32), now + LIFETIME)
-        self._save()
+        with self._lock:
+            self._sessions = {key: s for key, s in self._sessions.items() if s.ends > now}
+            mine = sorted((s.ends, key) for key, s in self._sessions.items() if s.user == user.name)
+            for _, key in mine[:max(0, len(mine) - PER_USER + 1)]:
+                del self._sessions[key]
+            self._sessions[self._key(session_id)] = Session(user.name, user.stamp, secrets.token_urlsafe(32), now + LIFETIME)
+            self._save()
         return session_id
 
     def find(self, session_id: str | None) -> Session | None:
@@ -79,8 +82,11 @@ class Sessions:
         return session
 
     def close(self, session_id: str | None) -> None:
-        if session_id and self._sessions.pop(self._key(session_id), None) is not None:
-            self._save()
+        if not session_id:
+            return
+        with self._lock:
+            if self._sessions.pop(self._key(session_id), None) is not None:
+                self._save()
 
     def sign(self, token: str) -> str:
         """A token as a cookie holds it, signed so that only this server could have set it."""
@@ -117,8 +123,8 @@ class Sessions:
             self.secret, self._sessions = secret, sessions
 
     def _save(self, strict: bool = False) -> None:
-        """Write the file whole, readable by its owner only. A failure later than at start keeps
-        the sessions in memory and says so in the log."""
+        """Write the file whole, readable by its owner only (called holding the lock, or at start). A
+        failure later than at start keeps the sessions in memory and says so in the log."""
         if self.file is None:
             return
         data = {"secret": self.secret.hex(), "sessions": {key: asdict(s) for key, s in self._sessions.items()}}

@@ -26,7 +26,7 @@ from ..workspace.sources import discover
 from ..writers import FORMATS
 from .access import User
 from .checking import Checked, check_text, shown_path
-from .paths import ROOT_UNIT, relative_name, unit_of
+from .paths import ROOT_UNIT, relative_name, through_link, unit_of
 
 
 @dataclass
@@ -90,7 +90,7 @@ class Workspace:
         for source in sources:
             path = relative_name(self.root, source.file)
             unit = unit_of(path)
-            if not may_open(unit) or _through_link(self.root, source.file):
+            if not may_open(unit) or through_link(self.root, source.file):
                 continue
             if unit not in units:
                 units[unit] = self._unit(unit)
@@ -143,12 +143,3 @@ def _existing(stem: Path) -> dict[str, Path]:
     files = {fmt: stem.with_name(f"{stem.name}.{fmt}") for fmt in FORMATS}
     return {fmt: file for fmt, file in files.items() if file.is_file() and not file.is_symlink()}
 
-
-def _through_link(root: Path, file: Path) -> bool:
-    """Whether ``file`` is a link or lies in a linked folder below ``root``."""
-    path = file
-    while path != root and root in path.parents:
-        if path.is_symlink():
-            return True
-        path = path.parent
-    return False
