@@ -428,12 +428,14 @@ async def _guesses(url: str, count: int, name=lambda i: "张三", forwarded=lamb
 
 
 def test_300_parallel_guesses_are_not_all_checked(throttled):
+    # A name: 3 free failures and the one that locks it for 5 s; each further one doubles the lock (10, 20, 40 s),
+    # so that however slowly a loaded machine answers the 300, only a few more can be checked.
     statuses = asyncio.run(_guesses(throttled.url, 300))
-    assert statuses.count(401) <= 4 and statuses.count(429) >= 296  # a name: 3 free failures, then one more
+    assert statuses.count(401) <= 4 + 3 and statuses.count(429) >= 300 - 7, sorted(statuses)
     sprayed = asyncio.run(_guesses(throttled.url, 300, name=lambda i: f"猜{i}",
                                    forwarded=lambda i: f"10.0.{i // 250}.{i % 250}"))
-    # X-Forwarded-For is not believed without --proxy: all 300 come from one address
-    assert sprayed.count(401) <= 21 and sprayed.count(429) >= 279
+    # X-Forwarded-For is not believed without --proxy: all 300 come from one address (20 free failures)
+    assert sprayed.count(401) <= 21 + 3 and sprayed.count(429) >= 300 - 24, sorted(sprayed)
 
 
 def test_a_proxys_forwarded_address_is_believed_from_the_proxy_only(workspace, tmp_path):
