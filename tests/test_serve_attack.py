@@ -349,6 +349,19 @@ def test_a_self_evaluation_naming_itself_is_answered_not_a_crash(lan, workspace)
     assert answer.status_code == 200 and "跨单位-自评.yaml 读不出或有错误，无法核对" in answer.text
 
 
+def test_a_templates_error_names_it_by_its_workspace_path(lan, workspace):
+    unit = workspace / "模板坏"
+    (unit / "templates").mkdir(parents=True)
+    (unit / "templates" / "申报表.html").write_text("<table>\n{% if %}\n</table>\n", encoding="utf-8")
+    (unit / "项目.yaml").write_text(SMALL_DECLARATION, encoding="utf-8")
+    try:
+        answer = _visitor(lan, "管理员").post("/api/preview", {"path": "模板坏/项目.yaml", "text": SMALL_DECLARATION})
+        assert answer.status_code == 422 and "模板坏/templates/申报表.html" in answer.json()["error"]
+        assert str(workspace) not in answer.text
+    finally:
+        shutil.rmtree(unit)
+
+
 def test_the_overview_and_the_build_log_show_only_the_users_units(lan, workspace):
     broken = workspace / "区乙" / f"出错{SECRET}.yaml"
     broken.write_text(f"项目名称: 乙出错\n项目资金: {SECRET}秘密\n", encoding="utf-8")

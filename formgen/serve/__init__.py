@@ -51,7 +51,7 @@ def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | 
         except ValueError:
             raise FormgenError(f"--proxy 应为反向代理的 IP 地址（如 127.0.0.1），实际为 {address!r}") from None
     app = create_app(workspace, output, users_file, hosts=(host, *allowed_hosts), previewer=Previewer(limit=preview_seconds))
-    shown = f"[{host}]" if ":" in host else host
+    shown = "服务器的IP地址" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     say(f"formgen serve：请在浏览器中打开 http://{shown}:{port}/ （按 Ctrl-C 停止）")
     if users_file is None:
         say("只有本机能打开，无需登录。")

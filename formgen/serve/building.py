@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .access import User
+from .checking import without_server_paths
 from .paths import ROOT_UNIT
 
 _LEVELS = ("错误：", "警告：", "提示：")
@@ -100,7 +101,8 @@ class Builder:
                     sys.executable, "-m", "formgen", "build", ".", "-o", os.path.relpath(self.output, self.root), "-q",
                     cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
                 out, _ = await process.communicate()
-                self.last = BuildResult(process.returncode == 0, out.decode("utf-8", "replace"))
+                self.last = BuildResult(process.returncode == 0,
+                                        without_server_paths(out.decode("utf-8", "replace"), self.root))
                 if not self._again:
                     break
         finally:

@@ -59,7 +59,8 @@ def check_text(root: Path, file: Path, text: str, readable: tuple[Path, ...]) ->
 
 
 def shown_path(problem: Problem, root: Path) -> Problem:
-    """``problem`` with its file named relative to the workspace (the file name alone when outside)."""
+    """``problem`` with its file named relative to the workspace (the file name alone when outside), and
+    no server path in its message."""
     if not problem.file:
         return problem
     path = Path(os.path.abspath(problem.file))  # display_path made it relative to the current folder
@@ -67,7 +68,15 @@ def shown_path(problem: Problem, root: Path) -> Problem:
         shown = path.relative_to(root).as_posix()
     except ValueError:
         shown = path.name
-    return dataclasses.replace(problem, file=shown)
+    return dataclasses.replace(problem, file=shown, message=without_server_paths(problem.message, root))
+
+
+def without_server_paths(message: str, root: Path) -> str:
+    """``message`` with the server's own folders named as a user knows them: a file of the workspace by
+    its relative path, formgen's built-in templates by their name (template errors give full paths)."""
+    from ..layout.layouts import BUILTIN_TEMPLATES
+
+    return message.replace(f"{root}{os.sep}", "").replace(f"{BUILTIN_TEMPLATES}{os.sep}", "formgen 内置模板 ")
 
 
 def _checked(root: Path, file: Path, text: str) -> Checked:

@@ -40,6 +40,7 @@ from ..load.yamlread import read_documents
 from .. import writers
 from ..workspace.sources import template_folders
 from ..workspace.tasks import layouts
+from .checking import without_server_paths
 
 _LOG = logging.getLogger("formgen.serve")
 SCALE = 1.25  # pdfium draws 72 points per inch at scale 1: 90 dpi, a page 744 pixels wide
@@ -72,8 +73,8 @@ def render_pages(root: str, file: str, text: str, index: int = 0,
         writers.writer("pdf").write(sheet, pdf)
     except ProjectError:
         return "项目有错误，改正后才能预览"
-    except FormgenError as error:
-        return str(error)
+    except FormgenError as error:  # a template's error names its file with the server's path
+        return without_server_paths(str(error), Path(root))
     pages = []
     document = pypdfium2.PdfDocument(pdf.getvalue())
     try:
