@@ -51,7 +51,7 @@ class Busy(FormgenError):
 
 
 class Replaced(FormgenError):
-    """A newer preview of the same file by the same user took this one's place."""
+    """A newer preview of the same file from the same browser took this one's place."""
 
 
 def render_pages(root: str, file: str, text: str, index: int = 0,
@@ -88,6 +88,7 @@ def render_pages(root: str, file: str, text: str, index: int = 0,
 
 
 MEMORY_BYTES = 3 * 2**30  # a worker's address space: 0.5 GB after a minute of the largest project
+_READY = "ready"  # what a worker says once WeasyPrint is loaded
 
 
 def _work(connection) -> None:
@@ -113,9 +114,6 @@ def _work(connection) -> None:
         except Exception as error:  # noqa: BLE001 - a preview's failure is said, the worker goes on
             answer = f"预览失败：{type(error).__name__}"
         connection.send(answer)
-
-
-_READY = "ready"
 
 
 class _Worker:
@@ -195,7 +193,8 @@ class Previewer:
         if self._threads is not None and not self._idle and not self._busy:  # none could start: say so, not wait
             _LOG.error("预览进程无法启动（退出码 %s）", worker.process.exitcode)
             for job in self._queue:
-                job.answer.set_result("预览进程无法启动，请告诉管理员（详见服务器的输出）")
+                if not job.answer.done():
+                    job.answer.set_result("预览进程无法启动，请告诉管理员（详见服务器的输出）")
             self._queue = []
 
     def stop(self) -> None:
@@ -221,7 +220,8 @@ class Previewer:
         key = (who, browser, str(file))
         for old in [job for job in self._queue if job.key == key]:
             self._queue.remove(old)
-            old.answer.set_exception(Replaced("已有更新的预览"))
+            if not old.answer.done():
+                old.answer.set_exception(Replaced("已有更新的预览"))
         if sum(job.who == who for job in self._queue) >= self.waiting_per_user or len(self._queue) >= self.waiting:
             raise Busy("服务器正忙，预览稍后刷新")
         args = (str(root), str(file), text, index, None if readable is None else tuple(str(f) for f in readable))
@@ -253,7 +253,7 @@ class Previewer:
         used the workers least lately, less the time the job has waited."""
         share = max(1, self.workers - 1)
         now = time.monotonic()
-        ready = [job for job in self._queue if self._running[job.who] < share]
+        ready = [job for job in self._queue if self._running[job.who] < share and not job.answer.done()]
         return min(ready, key=lambda job: (self._running[job.who], self._usage(job.who, now) - (now - job.queued)),
                    default=None)
 
