@@ -59,8 +59,8 @@ def check_text(root: Path, file: Path, text: str, readable: tuple[Path, ...]) ->
 
 
 def shown_path(problem: Problem, root: Path) -> Problem:
-    """``problem`` with its file named relative to the workspace (the file name alone when outside), and
-    no server path in its message."""
+    """``problem`` with its file named relative to the workspace (the file name alone when outside). Its
+    message is left as it is: a check's messages name no server path, only what the user wrote."""
     if not problem.file:
         return problem
     path = Path(os.path.abspath(problem.file))  # display_path made it relative to the current folder
@@ -68,7 +68,7 @@ def shown_path(problem: Problem, root: Path) -> Problem:
         shown = path.relative_to(root).as_posix()
     except ValueError:
         shown = path.name
-    return dataclasses.replace(problem, file=shown, message=without_server_paths(problem.message, root))
+    return dataclasses.replace(problem, file=shown)
 
 
 def without_server_paths(message: str, root: Path) -> str:
