@@ -1,16 +1,24 @@
-"""formgen serve on the samples: page load, preview refresh, and 20 concurrent clients (figures, not tests).
+"""formgen serve on the samples: page load, preview refresh, and a soak (figures, not tests).
 
-    .venv/bin/python benchmarks/serve.py
+    .venv/bin/python benchmarks/serve.py [--seconds 60] [--clients 50]
 
-Starts the server on a free loopback port over a copy of the samples, then measures
-over HTTP: the overview and an editor page (server time to the full response), a
-preview refresh of a 1-page and a 5-page form (edit → PNG pages back), and 20
-clients at once each doing overview → editor → check → preview in a loop for 20 s:
-errors and latency percentiles of each kind of request.
+Starts ``formgen serve`` as its own process on a free loopback port over a copy of the samples
+(two units), with a users file (a user a visitor, as in an office, and 丙, whom a hostile visitor
+signs in as) and a proxy on 127.0.0.1 believed, so that every visitor comes from an address of its own. Then measures over HTTP:
+
+* the overview and an editor page (server time to the full response), and a preview refresh of a
+  1-page and a 5-page form (check + preview of an edited text);
+* the soak: ``--clients`` visitors at once for ``--seconds`` — readers (overview, editor page, a
+  download), editors (editor page, check, save), previewers, and two hostile ones (one not signed in:
+  password guesses, bodies past every bound, JSON bombs, a foreign Host; one signed in: a project at
+  the loader's bounds to check and preview, lone surrogates, deep nesting). It prints the requests,
+  errors and p50/p95/p99 latency of each kind, what the hostile ones were answered, and the memory of
+  the server and its workers. The exit status is 1 when a well-behaved request failed.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import statistics
@@ -19,98 +27,101 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_serve_browser import Running  # noqa: E402  the tests' own way of starting the server
+from serving import Served, Visitor, percentile, soak  # noqa: E402  the tests' own way of running the server
 
-ONE_PAGE = "上海市城市管理行政执法局-2023/课题研究.yaml"
-FIVE_PAGES = "上海市城市管理行政执法局-2024/城管执法社会宣传-自评.yaml"
-
-
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+UNITS = ("上海市城市管理行政执法局-2023", "上海市城市管理行政执法局-2024")
+ONE_PAGE = f"{UNITS[0]}/课题研究.yaml"
+FIVE_PAGES = f"{UNITS[1]}/城管执法社会宣传-自评.yaml"
+PASSWORD = "benchmark password"
+INTRUDER = "丙"  # the hostile visitor signed in: a user of the second unit
 
 
-def csrf_of(html: str) -> str:
-    return html.split('name="csrf" content="', 1)[1].split('"', 1)[0]
+def people(workspace: Path, count: int) -> dict[str, tuple[str, str]]:
+    """One user a visitor, as in an office: name → (unit, the project they work on), the units in turn."""
+    projects = {unit: sorted(f"{unit}/{p.name}" for p in (workspace / unit).glob("*.yaml") if p.name != "formgen.yaml")
+                for unit in UNITS}
+    found = {f"用户{i:02d}": (UNITS[i % 2], projects[UNITS[i % 2]][i // 2 % len(projects[UNITS[i % 2]])])
+             for i in range(count)}
+    found["用户00"], found["用户01"] = (UNITS[0], ONE_PAGE), (UNITS[1], FIVE_PAGES)
+    found[INTRUDER] = (UNITS[1], f"{UNITS[1]}/城管执法教育培训-自评.yaml")
+    return found
 
 
-def timed(client: httpx.Client, method: str, url: str, **kwargs) -> tuple[float, httpx.Response]:
+def timed(visitor: Visitor, method: str, url: str, **kwargs) -> float:
     started = time.perf_counter()
-    response = client.request(method, url, **kwargs)
-    return time.perf_counter() - started, response
+    response = visitor.client.request(method, url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code, response.text[:200])
+    return time.perf_counter() - started
 
 
-def main() -> None:
+def single(served: Served, work: Path) -> None:
+    visitor = Visitor(served.url, "用户00", PASSWORD)
+    loads = [timed(visitor, "GET", "/") for _ in range(10)]
+    editors = [timed(visitor, "GET", "/edit", params={"path": ONE_PAGE}) for _ in range(10)]
+    print(f"overview (one unit, 12 projects): median {statistics.median(loads) * 1000:.0f} ms")
+    print(f"editor page: median {statistics.median(editors) * 1000:.0f} ms")
+    other = Visitor(served.url, "用户01", PASSWORD)
+    for label, path, who in (("1-page", ONE_PAGE, visitor), ("5-page", FIVE_PAGES, other)):
+        text = (work / "ws" / path).read_text(encoding="utf-8")
+        times = []
+        for i in range(8):
+            edited = text.replace("项目名称: ", f"项目名称: 改{i}", 1)
+            seconds = timed(who, "POST", "/api/check", json={"path": path, "text": edited}, headers={"X-CSRF-Token": who.token})
+            seconds += timed(who, "POST", "/api/preview", json={"path": path, "text": edited}, headers={"X-CSRF-Token": who.token})
+            times.append(seconds)
+        print(f"preview refresh, {label} form: check + preview median {statistics.median(times[1:]) * 1000:.0f} ms, "
+              f"max {max(times[1:]) * 1000:.0f} ms")
+    visitor.close()
+    other.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=50)
+    options = parser.parse_args()
+
+    from formgen.serve.access import add_user
+
     work = Path(tempfile.mkdtemp())
-    shutil.copytree(ROOT / "samples", work / "ws")
-    server = Running(work / "ws", work / "out")
+    for unit in UNITS:
+        shutil.copytree(ROOT / "samples" / unit, work / "ws" / unit)
+    hostile = 2
+    well_behaved = options.clients - hostile
+    users, known = work / "用户.yaml", people(work / "ws", well_behaved)
+    for name, (unit, _) in known.items():
+        add_user(users, name, PASSWORD, [unit])
+    served = Served(work / "ws", work / "out", "--users", str(users), "--proxy", "127.0.0.1")
     try:
-        with httpx.Client(base_url=server.url, timeout=120) as client:
-            token = csrf_of(client.get("/").text)
-            headers = {"X-CSRF-Token": token}
-            loads = [timed(client, "GET", "/")[0] for _ in range(10)]
-            editors = [timed(client, "GET", "/edit", params={"path": FIVE_PAGES})[0] for _ in range(10)]
-            print(f"overview (63 projects): median {statistics.median(loads) * 1000:.0f} ms")
-            print(f"editor page: median {statistics.median(editors) * 1000:.0f} ms")
-            for label, path in (("1-page", ONE_PAGE), ("5-page", FIVE_PAGES)):
-                text = (work / "ws" / path).read_text(encoding="utf-8")
-                times, pages = [], 0
-                for i in range(8):
-                    edited = text.replace("项目名称: ", f"项目名称: 改{i}", 1)
-                    seconds, check = timed(client, "POST", "/api/check", json={"path": path, "text": edited}, headers=headers)
-                    more, preview = timed(client, "POST", "/api/preview", json={"path": path, "text": edited}, headers=headers)
-                    assert preview.status_code == 200, preview.text
-                    pages = len(preview.json()["pages"])
-                    times.append(seconds + more)
-                print(f"preview refresh, {label} form ({pages} pages): check + preview median "
-                      f"{statistics.median(times[1:]) * 1000:.0f} ms, max {max(times[1:]) * 1000:.0f} ms")
-        asyncio.run(concurrent(server.url, 20, 20.0))
+        single(served, work)
+        readers, editors = well_behaved * 2 // 5, well_behaved // 4
+        previewers = well_behaved - readers - editors
+        print(f"\nsoak: {options.clients} visitors for {options.seconds:.0f} s — {readers} readers, {editors} editors, "
+              f"{previewers} previewers, {hostile} hostile (loopback, {served.url})")
+        figures = asyncio.run(soak(served, {name: PASSWORD for name in known}, {n: p for n, (_, p) in known.items()},
+                                   options.seconds, readers, editors, previewers, hostile, intruder=INTRUDER))
     finally:
-        server.stop()
+        served.stop()
+        log = served.output()
         shutil.rmtree(work, ignore_errors=True)
-
-
-async def concurrent(url: str, clients: int, seconds: float) -> None:
-    latencies: dict[str, list[float]] = {"overview": [], "editor": [], "check": [], "preview": []}
-    errors: dict[str, int] = {key: 0 for key in latencies}
-    busy = 0
-    text = (ROOT / "samples" / ONE_PAGE).read_text(encoding="utf-8")
-    deadline = time.perf_counter() + seconds
-
-    async def one_client() -> None:
-        nonlocal busy
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-            token = csrf_of((await client.get("/")).text)
-            while time.perf_counter() < deadline:
-                for kind, request in (
-                        ("overview", lambda: client.get("/")),
-                        ("editor", lambda: client.get("/edit", params={"path": ONE_PAGE})),
-                        ("check", lambda: client.post("/api/check", json={"path": ONE_PAGE, "text": text},
-                                                      headers={"X-CSRF-Token": token})),
-                        ("preview", lambda: client.post("/api/preview", json={"path": ONE_PAGE, "text": text},
-                                                        headers={"X-CSRF-Token": token}))):
-                    started = time.perf_counter()
-                    try:
-                        response = await request()
-                        if response.status_code == 503:  # bounded: told to come back, not queued without end
-                            busy += 1
-                        elif response.status_code != 200:
-                            errors[kind] += 1
-                    except httpx.HTTPError:
-                        errors[kind] += 1
-                    latencies[kind].append(time.perf_counter() - started)
-
-    await asyncio.gather(*(one_client() for _ in range(clients)))
-    print(f"{clients} concurrent clients for {seconds:.0f} s (loopback):")
-    for kind, values in latencies.items():
-        print(f"  {kind:8} {len(values):4} requests, {errors[kind]} errors, p50 {percentile(values, 50) * 1000:.0f} ms, "
-              f"p95 {percentile(values, 95) * 1000:.0f} ms, p99 {percentile(values, 99) * 1000:.0f} ms")
-    print(f"  previews refused as busy (503): {busy}")
+    for kind, values in figures.latencies.items():
+        errors = len(figures.errors.get(kind, []))
+        print(f"  {kind:9} {len(values):5} requests, {errors} errors, p50 {percentile(values, 50) * 1000:6.0f} ms, "
+              f"p95 {percentile(values, 95) * 1000:6.0f} ms, p99 {percentile(values, 99) * 1000:6.0f} ms")
+    for kind, why in figures.errors.items():
+        print(f"  errors of {kind}: {why[:5]}")
+    print(f"  previews told to come back (503, retried by the editor): {figures.busy}")
+    print(f"  hostile requests by answer: {dict(sorted(figures.hostile.items()))}")
+    memory = [m / 1e6 for m in figures.memory]
+    if memory:
+        print(f"  memory of the server and its workers: start {memory[0]:.0f} MB, max {max(memory):.0f} MB, "
+              f"end {memory[-1]:.0f} MB")
+    if "Traceback" in log:
+        print("  the server's log holds a traceback:\n" + log[-3000:])
+    return 1 if figures.errors or "Traceback" in log else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

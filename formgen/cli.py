@@ -251,17 +251,26 @@ def schema(output: Path | None, reference: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。")
 @click.option("--users", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="用户文件（formgen user add 生成）；不在本机地址上监听时必须给出。")
-def serve(workspace: Path, output: Path, host: str, port: int, users: Path | None) -> None:
+@click.option("--allow-host", "allowed_hosts", multiple=True, metavar="名称",
+              help="同事在浏览器地址栏中用的服务器名称（如 formgen.example.gov.cn），可写多次；用 IP 地址打开时不必写。")
+@click.option("--proxy", "proxies", multiple=True, metavar="地址",
+              help="HTTPS 反向代理的 IP 地址，可写多次：只相信它转来的 X-Forwarded-For 和 X-Forwarded-Proto。")
+@click.option("--preview-seconds", type=click.FloatRange(1, 3600), default=30, show_default=True, metavar="秒",
+              help="一次预览最长的时间，超过则停止（很大的项目请生成后下载 PDF 查看）。")
+def serve(workspace: Path, output: Path, host: str, port: int, users: Path | None,
+          allowed_hosts: tuple[str, ...], proxies: tuple[str, ...], preview_seconds: float) -> None:
     """在浏览器中编辑、检查、预览和下载 工作区 的表单。
 
     \b
     示例：
       formgen serve 我的单位                         （本机使用，打开 http://127.0.0.1:8000）
       formgen serve 工作区 --host 0.0.0.0 --users 用户.yaml   （供全单位在局域网使用）
+      formgen serve 工作区 --users 用户.yaml --proxy 127.0.0.1 --allow-host formgen.example.gov.cn
+                                                      （在 HTTPS 反向代理之后）
     """
     from .serve import run
 
-    _run(lambda: run(workspace, output, host, port, users, click.echo))
+    _run(lambda: run(workspace, output, host, port, users, click.echo, allowed_hosts, proxies, preview_seconds))
 
 
 @main.group()
@@ -269,15 +278,34 @@ def user() -> None:
     """formgen serve 的用户：添加用户或修改密码。"""
 
 
+def _users_file(ctx, param, value: Path) -> Path:
+    """Refused before the password is asked: a file that is not a users file is never written."""
+    from .serve.access import check_users_file
+
+    _run(lambda: check_users_file(value))
+    return value
+
+
+def _user_name(ctx, param, value: str) -> str:
+    from .serve.access import name_problem
+
+    problem = name_problem(value)
+    if problem:
+        _fail(problem)
+    return value
+
+
 @user.command("add")
-@click.argument("users", type=click.Path(dir_okay=False, path_type=Path), metavar="用户文件")
-@click.argument("name", metavar="用户名")
+@click.argument("users", type=click.Path(dir_okay=False, path_type=Path), metavar="用户文件", callback=_users_file)
+@click.argument("name", metavar="用户名", callback=_user_name)
 @click.option("-u", "--unit", "units", multiple=True, metavar="单位目录",
               help="该用户可查看和编辑的单位目录，可写多次；不写则为全部单位。")
 @click.password_option("--password", prompt="密码", confirmation_prompt="再次输入密码", help="密码（不写则提示输入）。")
 def user_add(users: Path, name: str, units: tuple[str, ...], password: str) -> None:
-    """在 用户文件 中添加用户（已有则修改其密码和单位）；密码只保存哈希。
+    """在 用户文件 中添加用户（已有则修改其密码和单位，并结束其已登录的会话）；密码只保存哈希。
 
+    \b
+    用户文件只能是新文件，或已有的用户文件：formgen 不会改写其他文件。
     \b
     示例：
       formgen user add 用户.yaml 张三 -u 上海市某某局-2024
@@ -329,8 +357,11 @@ def _run(action):
     try:
         return action()
     except FormgenError as error:  # the one place errors become messages and exit codes
-        click.echo(f"错误：{error}", err=True)
-        raise SystemExit(error.exit_code) from None
+        _fail(str(error), error.exit_code)
     except OSError as error:  # what the system refused (a folder where a file goes, no room): said in Chinese
-        click.echo(f"错误：{os_error_text(error)}", err=True)
-        raise SystemExit(1) from None
+        _fail(os_error_text(error))
+
+
+def _fail(message: str, exit_code: int = 1):
+    click.echo(f"错误：{message}", err=True)
+    raise SystemExit(exit_code) from None

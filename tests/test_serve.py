@@ -345,3 +345,85 @@ def test_a_file_not_in_utf8_is_refused_not_corrupted(served):
                                          "version": version_of(content)})
     assert answer.status_code == 422 and "UTF-8" in answer.json()["error"]
     assert path.read_bytes() == content
+
+
+# --- the pieces of the server's defences (attacked over HTTP in test_serve_attack.py) ---------------------
+
+@pytest.mark.parametrize("name, content", [
+    ("说明.md", "# 说明\n".encode()), ("formgen.yaml", "年度: 2024\n".encode()), ("坏.yaml", b"a: [\n"),
+    ("二进制.yaml", bytes(range(256))), ("表.docx", b"PK\x03\x04\x14\x00\x06\x00"),
+    ("项目.yaml", "项目名称: 甲\n".encode()), ("目录.yaml", None)])
+def test_user_add_writes_only_a_users_file(tmp_path, name, content):
+    from click.testing import CliRunner
+
+    from formgen.cli import main
+
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    result = CliRunner().invoke(main, ["user", "add", str(path), "张三", "--password", "12345678"])
+    assert result.exit_code in (1, 2) and "错误" in result.output and "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert content is None or path.read_bytes() == content
+    assert "密码" not in result.output.split("错误", 1)[0]  # refused before the password was asked
+
+
+def test_user_add_keeps_the_file_a_users_file_and_its_comments(tmp_path):
+    path = tmp_path / "用户.yaml"
+    add_user(path, "张三", "correct horse", [UNIT_2024])
+    path.write_text("# 管理员的备注：2024 年建\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    add_user(path, "李四", "battery staple", [])
+    add_user(path, "张三", "new horse!", [UNIT_2023])
+    users = read_users(path)
+    assert set(users) == {"张三", "李四"} and users["张三"].units == {UNIT_2023} and users["李四"].units is None
+    assert path.read_text(encoding="utf-8").startswith("# 管理员的备注：2024 年建\n")
+
+
+def test_a_throttled_attempt_counts_before_its_password_is_checked():
+    throttle = Throttle(free=3, free_per_address=5, base=10)
+    assert [throttle.attempt("张三", "10.0.0.1") for _ in range(4)] == [0, 0, 0, 0]  # still being checked
+    assert throttle.attempt("张三", "10.0.0.1") > 9  # the fifth waits though none has failed yet
+    assert throttle.attempt("李四", "10.0.0.1") == throttle.attempt("王五", "10.0.0.1") == 0  # the address's 5 free, and one
+    assert throttle.attempt("赵六", "10.0.0.1") > 9
+    throttle.succeeded("王五", "10.0.0.1")  # a right password: the address is not charged for it
+    assert throttle.attempt("赵六", "10.0.0.1") == 0
+    assert throttle.attempt("张三", "10.0.0.2") > 9  # a name is refused from every address
+
+
+def test_sessions_end_at_logout_and_outlive_a_restart(tmp_path):
+    from formgen.serve.access import User
+    from formgen.serve.sessions import Sessions
+
+    user = User("张三", "$argon2id$hash", None)
+    sessions = Sessions(tmp_path / "用户.yaml.sessions")
+    first, second = sessions.open(user), sessions.open(user)
+    again = Sessions(tmp_path / "用户.yaml.sessions")  # a restart
+    assert again.find(first).user == "张三" and again.signed(sessions.sign("token")) == "token"
+    again.close(first)
+    assert again.find(first) is None and Sessions(tmp_path / "用户.yaml.sessions").find(second) is not None
+    assert again.signed("token.forged") is None and again.find("forged") is None
+    assert first not in (tmp_path / "用户.yaml.sessions").read_text(encoding="utf-8")
+
+
+def test_each_user_reads_the_build_log_of_their_units():
+    from formgen.serve.access import User
+    from formgen.serve.building import BuildResult
+
+    text = ("已生成 甲/课题研究\n已生成 乙/秘密项目\n错误：乙/秘密.yaml:3: 项目资金: 77777 不是金额\n"
+            "错误：甲/坏.yaml: 无法读取文件\n  续行\n错误：项目.yaml:1: 根目录的\n错误：另一个生成正在使用输出目录\n"
+            "未全部完成：生成 2 个表单，失败 3 个，用时 1.0 秒。")
+    result = BuildResult(False, text)
+    seen = result.seen_by(User("甲的", "", frozenset({"甲"})), {"甲", "乙"}).text
+    assert seen.splitlines() == ["已生成 甲/课题研究", "错误：甲/坏.yaml: 无法读取文件", "  续行",
+                                 "错误：另一个生成正在使用输出目录", "未全部完成：见上面的错误。"]
+    assert result.seen_by(User("管理员", "", None), {"甲", "乙"}) is result
+
+
+@pytest.mark.parametrize("host, name", [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("Formgen.Test", "formgen.test"),
+                                        ("::1", "::1"), ("[::1", ""), ("a:b:c", "a:b:c")])
+def test_host_names_are_read_without_their_port(host, name):
+    from formgen.serve.guards import host_name
+
+    assert host_name(host) == name

@@ -4,12 +4,20 @@
 Over the year indicators get renamed and budgets move; a self-evaluation whose
 indicators, 指标值 or 年初预算数 no longer say what was declared is worth a warning
 for each difference, so that it is a decision and not a slip.
+
+The path is the user's, relative to the 自评表, and messages name it as written. On
+the command line it is read wherever it leads. ``formgen serve`` reads it only inside
+the folders the user may open (``declarations_only_in``), never through a link, and
+says nothing about a path outside them, not even whether it exists: the warnings
+would otherwise print another unit's indicators and amounts.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path, PurePath
 
 from ..errors import Problem, ProjectError
 from .model import Declaration, SelfEvaluation
@@ -23,9 +31,13 @@ def check_against_declaration(loaded) -> list[Problem]:
     problems = [loaded.problem(("项目资金", key, "全年执行数"),
                                f"{key}的全年执行数大于全年预算数（执行率 {line.rate}%），请核对", "warning")
                 for _, key, line in project.funding.rows()[1:] if line.executed > line.annual]
-    if not project.declaration:
+    if not project.declaration or _reading_declaration.get():  # a 自评表 named as a 申报表 is not read on
         return problems
-    declaration = _declaration(loaded, Path(loaded.file).parent / project.declaration)
+    path = _readable_path(Path(loaded.file).parent, project.declaration)
+    if path is None:
+        declaration = f"申报表 {project.declaration} 不在您可以打开的单位目录中，未核对（应写相对于本文件的路径）"
+    else:
+        declaration = _declaration(loaded, path, project.declaration)
     if isinstance(declaration, str):
         return problems + [loaded.problem(("申报表",), declaration, "warning")]
     return problems + _indicators(loaded, project, declaration) + _budgets(loaded, project, declaration)
@@ -39,20 +51,64 @@ def declaration_path(text: str) -> str | None:
     return None
 
 
-def _declaration(loaded, path: Path) -> Declaration | str:
+# The folders a 申报表 may be read from (None: anywhere), for the checks of this thread or task.
+_readable: ContextVar[tuple[Path, ...] | None] = ContextVar("readable declarations", default=None)
+_reading_declaration: ContextVar[bool] = ContextVar("reading a declaration", default=False)
+
+
+@contextmanager
+def declarations_only_in(folders: tuple[Path, ...] | None):
+    """Within this block a 申报表 is read only inside ``folders`` (None: anywhere), not through a link."""
+    token = _readable.set(None if folders is None else tuple(Path(os.path.abspath(f)) for f in folders))
+    try:
+        yield
+    finally:
+        _readable.reset(token)
+
+
+def _readable_path(folder: Path, written: str) -> Path | None:
+    """The file ``written`` names from ``folder``, or None when it may not be read here."""
+    folders = _readable.get()
+    if folders is None:
+        return folder / written
+    if PurePath(written).is_absolute() or "\0" in written:
+        return None
+    path = Path(os.path.normpath(os.path.abspath(folder / written)))  # ".." resolved by name, not by links
+    inside = next((f for f in folders if f == path or f in path.parents), None)
+    if inside is None:
+        return None
+    step = inside
+    try:
+        for part in path.relative_to(inside).parts:
+            step = step / part
+            if step.is_symlink():
+                return None
+    except OSError:  # a name too long for the file system
+        return None
+    return path
+
+
+def _declaration(loaded, path: Path, written: str) -> Declaration | str:
     from .project import load_file  # project imports this module; a 申报表 reads as it would on its own
     from .settings import read_settings
 
-    if not path.is_file():
-        return f"找不到申报表 {path}，无法核对指标和预算"
+    try:
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL in it
+        found = False
+    if not found:
+        return f"找不到申报表 {written}（相对于本文件所在的目录），无法核对指标和预算"
     root = Path(os.path.commonpath([path.parent.absolute(), Path(loaded.file).parent.absolute()]))
+    token = _reading_declaration.set(True)
     try:
         results = load_file(path, read_settings(path.parent.absolute(), root))
-    except ProjectError as error:
-        return f"申报表 {path} 读不出（{error}），无法核对"
+    except ProjectError:
+        results = []
+    finally:
+        _reading_declaration.reset(token)
     declarations = [r.project for r in results if not isinstance(r, ProjectError) and r.project.form == "申报表"]
     named = [d for d in declarations if d.name == loaded.project.name] or declarations
-    return named[0] if named else f"{path} 中没有可读的申报表，无法核对"
+    return named[0] if named else f"申报表 {written} 读不出或有错误，无法核对：请先改正它（formgen check）"
 
 
 def _indicators(loaded, project: SelfEvaluation, declaration: Declaration) -> list[Problem]:

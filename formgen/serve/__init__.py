@@ -2,10 +2,13 @@
 
 The project files stay the source of truth: the server reads them at every request
 and writes them back keeping the user's comments and style (``editing``); builds
-are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (routes),
-``access`` (users, logins), ``paths`` (what a request may name), ``units`` (the
-overview), ``checking`` (messages and computed figures), ``form`` (the editor's
-fields from the model), ``preview`` (pages as PNG images).
+are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (the application,
+its error answers), ``pages``, ``api`` and ``downloads`` (the routes, by what they
+serve), ``requests`` (what the routes ask of a request), ``guards`` (what every
+request passes first: its Host, the size of its body), ``access`` (users, logins),
+``sessions`` (who is signed in), ``paths`` (what a request may name), ``units`` (the
+overview), ``checking`` (messages and computed figures), ``form`` (the editor's fields
+from the model), ``preview`` (pages as PNG images, in worker processes shared fairly).
 """
 
 from __future__ import annotations
@@ -26,22 +29,36 @@ def is_loopback(host: str) -> bool:
     return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
 
 
-def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | None, say) -> None:
-    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address without a users file."""
+def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | None, say,
+        allowed_hosts: tuple[str, ...] = (), proxies: tuple[str, ...] = (), preview_seconds: float = 30) -> None:
+    """Serve ``workspace`` until Ctrl-C; refuses a non-loopback address, or a proxy, without a users file.
+    ``allowed_hosts``: the names browsers reach it by; ``proxies``: the reverse proxies whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (no one else's are)."""
     import uvicorn
 
-    from .access import read_users
     from .app import create_app
+    from .preview import Previewer
 
     if users_file is None and not is_loopback(host):
         raise FormgenError(f"在 {host} 上监听会让其他电脑也能打开，必须用 --users 给出用户文件"
                            "（用 formgen user add 用户.yaml 用户名 创建）")
-    users = read_users(users_file) if users_file is not None else None
-    app = create_app(workspace, output, users)
-    shown = f"[{host}]" if ":" in host else host
+    if users_file is None and proxies:
+        raise FormgenError("经反向代理时其他电脑也能打开，必须用 --users 给出用户文件"
+                           "（用 formgen user add 用户.yaml 用户名 创建）")
+    for address in proxies:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise FormgenError(f"--proxy 应为反向代理的 IP 地址（如 127.0.0.1），实际为 {address!r}") from None
+    app = create_app(workspace, output, users_file, hosts=(host, *allowed_hosts), previewer=Previewer(limit=preview_seconds))
+    shown = "服务器的IP地址" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     say(f"formgen serve：请在浏览器中打开 http://{shown}:{port}/ （按 Ctrl-C 停止）")
-    if users is None:
+    if users_file is None:
         say("只有本机能打开，无需登录。")
     else:
-        say(f"需要登录：{len(users)} 个用户。")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+        say(f"需要登录：{len(app.state.server.accounts.users())} 个用户。")
+    names = sorted({*allowed_hosts, host} - {"0.0.0.0", "::"})
+    say(f"浏览器地址中可用：本机地址、服务器的 IP 地址{('、' + '、'.join(names)) if names else ''}"
+        "（其他名称须用 --allow-host 列出）。")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+                proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies) or None)

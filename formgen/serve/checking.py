@@ -5,10 +5,15 @@ The checks are the CLI's own (``load``): the browser shows the same messages
 put it beside that field. The figures a form computes (合计, 执行率, 预算执行得分,
 总分, 评分等级, the proposed 得分) come from the same model the writers print from;
 they are shown even while a rule fails, as long as every field can be read.
+
+Files are named as the user knows them, relative to the workspace: never the
+server's own paths.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +22,7 @@ from ..errors import Problem, ProjectError
 from ..files import display_path
 from ..load import load_document, read_settings
 from ..load.model import SelfEvaluation
+from ..load.pairing import declarations_only_in
 from ..load.scoring import propose
 from ..load.yamlread import read_documents
 from ..wording import format_amount
@@ -43,8 +49,37 @@ class Checked:
                               "text": str(p)} for p in self.problems]}
 
 
-def check_text(root: Path, file: Path, text: str) -> Checked:
-    """Check ``text`` as the content of project file ``file`` in workspace ``root``."""
+def check_text(root: Path, file: Path, text: str, readable: tuple[Path, ...]) -> Checked:
+    """Check ``text`` as the content of project file ``file`` in workspace ``root``; a 申报表 it names
+    is read only inside the ``readable`` folders (the user's units)."""
+    with declarations_only_in(readable):
+        checked = _checked(root, file, text)
+    checked.problems = [shown_path(problem, root) for problem in checked.problems]
+    return checked
+
+
+def shown_path(problem: Problem, root: Path) -> Problem:
+    """``problem`` with its file named relative to the workspace (the file name alone when outside). Its
+    message is left as it is: a check's messages name no server path, only what the user wrote."""
+    if not problem.file:
+        return problem
+    path = Path(os.path.abspath(problem.file))  # display_path made it relative to the current folder
+    try:
+        shown = path.relative_to(root).as_posix()
+    except ValueError:
+        shown = path.name
+    return dataclasses.replace(problem, file=shown)
+
+
+def without_server_paths(message: str, root: Path) -> str:
+    """``message`` with the server's own folders named as a user knows them: a file of the workspace by
+    its relative path, formgen's built-in templates by their name (template errors give full paths)."""
+    from ..layout.layouts import BUILTIN_TEMPLATES
+
+    return message.replace(f"{root}{os.sep}", "").replace(f"{BUILTIN_TEMPLATES}{os.sep}", "formgen 内置模板 ")
+
+
+def _checked(root: Path, file: Path, text: str) -> Checked:
     checked = Checked()
     try:
         settings = read_settings(file.parent, root)

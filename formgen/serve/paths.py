@@ -55,14 +55,32 @@ def unit_of(relative: str) -> str:
     return parts[0] if len(parts) > 1 else ROOT_UNIT
 
 
+def through_link(root: Path, path: Path) -> bool:
+    """Whether ``path`` is not plainly below ``root``: outside it, a link, or in a linked folder."""
+    return root not in path.parents or any(p.is_symlink() for p in (path, *path.parents) if root in p.parents)
+
+
 def relative_name(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
+_MAX_PART_BYTES = 255  # what file systems allow a name
+_MAX_PATH_CHARACTERS = 1000
+
+
 def _parts(relative: str) -> tuple[str, ...]:
     if not relative or "\\" in relative or "\x00" in relative or relative.startswith("/"):
-        raise PathRefused(f"路径无效：{relative!r}")
+        raise PathRefused(f"路径无效：{relative[:100]!r}")
+    if len(relative) > _MAX_PATH_CHARACTERS:
+        raise PathRefused(f"路径过长（最多 {_MAX_PATH_CHARACTERS} 字）")
     parts = tuple(relative.split("/"))  # not PurePosixPath: it would quietly drop "." and empty parts
     if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         raise PathRefused(f"路径无效：{relative!r}")
+    for part in parts:
+        try:
+            size = len(part.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise PathRefused("路径含无效的字符") from None
+        if size > _MAX_PART_BYTES:
+            raise PathRefused(f"路径中的名称过长（最多 {_MAX_PART_BYTES} 字节，约 85 个汉字）：{part[:20]}…")
     return parts

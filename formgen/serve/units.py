@@ -4,6 +4,11 @@ The files on disk are the truth and are read again at every request, so edits ma
 outside the browser (a text editor, ``git pull``, the CLI) show up at once. A
 project is checked again only when its fingerprint changed (its text, the
 ``formgen.yaml`` files and templates it inherits: ``workspace.sources``).
+
+A user sees the units they may open and nothing of the others: not their projects,
+not a 汇总表 that holds them (a 汇总表 set in the workspace's own formgen.yaml holds
+every unit's forms, so it belongs to the workspace root, which only users of all
+units open). Links are not followed, in the workspace or in the output folder.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from ..wording import format_amount
 from ..workspace.names import TEMPLATES_FOLDER, form_file_stem, output_file_stem
 from ..workspace.sources import discover
 from ..writers import FORMATS
-from .checking import Checked, check_text
-from .paths import ROOT_UNIT, relative_name, unit_of
+from .access import User
+from .checking import Checked, check_text, shown_path
+from .paths import ROOT_UNIT, relative_name, through_link, unit_of
 
 
 @dataclass
@@ -64,32 +70,39 @@ class Workspace:
     def __init__(self, root: Path, output: Path):
         self.root = root.absolute()
         self.output = output.absolute()
-        self._checked: dict[str, tuple[str, Checked]] = {}  # file → (fingerprint, what the check found)
+        # (file, the folders its 申报表 may be read from) → (fingerprint, what the check found)
+        self._checked: dict[tuple[str, tuple[Path, ...]], tuple[str, Checked]] = {}
 
-    def units(self, may_open=lambda unit: True) -> list[Unit]:
-        """The units a user may open, each with its projects, in folder order."""
+    def units(self, user: User, only: str | None = None) -> list[Unit]:
+        """The units ``user`` may open (or just unit ``only``), each with its projects, in folder order."""
+        may_open = (lambda unit: unit == only and user.may_open(unit)) if only is not None else user.may_open
+        readable = user.folders(self.root)
         sources, _ = discover([self.root], None)
         units: dict[str, Unit] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
                              and not p.name.startswith(".") and p.name != TEMPLATES_FOLDER):
             if may_open(folder.name):
                 units[folder.name] = self._unit(folder.name)
+        if may_open(ROOT_UNIT):  # listed for its 汇总表 even with no project beside it
+            root = self._unit(ROOT_UNIT)
+            if root.compilation:
+                units[ROOT_UNIT] = root
         for source in sources:
             path = relative_name(self.root, source.file)
             unit = unit_of(path)
-            if not may_open(unit):
+            if not may_open(unit) or through_link(self.root, source.file):
                 continue
             if unit not in units:
                 units[unit] = self._unit(unit)
-            units[unit].projects.append(self._entry(path, source.file, source.fingerprint))
+            units[unit].projects.append(self._entry(path, source.file, source.fingerprint, readable))
         return sorted(units.values(), key=lambda u: (u.name != ROOT_UNIT, u.name))
 
-    def unit(self, name: str) -> Unit:
-        return next((u for u in self.units(lambda unit: unit == name) if u.name == name), self._unit(name))
+    def unit(self, user: User, name: str) -> Unit | None:
+        return next(iter(self.units(user, only=name)), None)
 
-    def project(self, path: str) -> ProjectEntry | None:
-        unit = self.unit(unit_of(path))
-        return next((p for p in unit.projects if p.path == path), None)
+    def project(self, user: User, path: str) -> ProjectEntry | None:
+        unit = self.unit(user, unit_of(path))
+        return next((p for p in unit.projects if p.path == path), None) if unit else None
 
     def _unit(self, name: str) -> Unit:
         unit = Unit(name, [])
@@ -97,22 +110,22 @@ class Workspace:
         try:
             settings = read_settings(folder, self.root)
         except ProjectError as error:
-            unit.problems = error.problems
+            unit.problems = [shown_path(problem, self.root) for problem in error.problems]
             return unit
-        if settings.compilation_title and settings.compilation_folder is not None:
+        if settings.compilation_title and settings.compilation_folder == folder:  # not one set above it
             unit.compilation = settings.compilation_title
-            stem = self._output_folder(settings.compilation_folder) / output_file_stem(settings.compilation_title)
+            stem = self._output_folder(folder) / output_file_stem(settings.compilation_title)
             unit.compilation_outputs = _existing(stem)
         return unit
 
-    def _entry(self, path: str, file: Path, fingerprint: str) -> ProjectEntry:
-        cached = self._checked.get(path)
+    def _entry(self, path: str, file: Path, fingerprint: str, readable: tuple[Path, ...]) -> ProjectEntry:
+        cached = self._checked.get((path, readable))
         if cached is None or cached[0] != fingerprint:
             try:
-                checked = check_text(self.root, file, read_text(file))
+                checked = check_text(self.root, file, read_text(file), readable)
             except ProjectError as error:  # not UTF-8, or unreadable: said as the CLI says it
-                checked = Checked(problems=error.problems)
-            self._checked[path] = cached = (fingerprint, checked)
+                checked = Checked(problems=[shown_path(problem, self.root) for problem in error.problems])
+            self._checked[path, readable] = cached = (fingerprint, checked)
         checked = cached[1]
         stat = file.stat()
         entry = ProjectEntry(path, file, checked, datetime.datetime.fromtimestamp(stat.st_mtime))
@@ -126,4 +139,7 @@ class Workspace:
 
 
 def _existing(stem: Path) -> dict[str, Path]:
-    return {fmt: stem.with_name(f"{stem.name}.{fmt}") for fmt in FORMATS if stem.with_name(f"{stem.name}.{fmt}").is_file()}
+    """The output files of ``stem`` that exist, by format; a link is not an output."""
+    files = {fmt: stem.with_name(f"{stem.name}.{fmt}") for fmt in FORMATS}
+    return {fmt: file for fmt, file in files.items() if file.is_file() and not file.is_symlink()}
+

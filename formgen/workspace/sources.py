@@ -100,6 +100,9 @@ def discover(paths: list[Path], formats: tuple[str, ...] | None) -> tuple[list[S
         builtin = _folder_digest((BUILTIN_TEMPLATES, _WRITER_TEMPLATES))
         templates_of: dict[Path, str] = {}  # the digest of each folder's template chain
         for file in project_files(given):
+            if file.is_symlink():  # it may lead anywhere: another unit's file, or outside the workspace
+                problems.append([Problem(display_path(file), None, "", "是链接，不作项目读取：请放文件本身，而不是链接")])
+                continue
             if file.name.casefold() == SETTINGS_FILE:  # spelled in capitals: settings, never a project
                 if not _read_as_settings(file):
                     problems.append([Problem(display_path(file), None, "",

@@ -12,13 +12,22 @@ page image; when this was written, every page of every sample was compared):
 
 ``_Page`` sets what ``weasyprint.HTML.__init__`` sets after parsing (WeasyPrint is pinned in
 ``pyproject.toml``; an upgrade that changes these internals fails the golden page test).
+
+A form's stylesheet may come from a shared workspace (``form.css``), and WeasyPrint's own
+fetcher follows any URL in it: ``url(http://…)`` would send requests from the machine,
+``url(file:///…)`` would print any file it can read into the PDF. ``_page_class`` gives
+every page a fetcher that reads ``data:`` URLs and formgen's own cut fonts, and refuses
+everything else (WeasyPrint then leaves the resource out, as for a missing image).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import xml.etree.ElementTree as ElementTree
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 # The rules of WeasyPrint's html5_ua.css for the elements print.html writes, values unchanged.
 _USER_AGENT_CSS = r"""
@@ -75,13 +84,21 @@ def _page_class():
 
     user_agent = weasyprint.CSS(string=_USER_AGENT_CSS)
 
+    class _OwnFilesOnly(URLFetcher):
+        """Fetches ``data:`` URLs and the cut fonts, nothing from the network, no other file."""
+
+        def fetch(self, url, headers=None):
+            if not (url.startswith("data:") or _is_own_font(url)):
+                raise ValueError("formgen 不读取表样外的资源（网址、本机文件）")
+            return super().fetch(url, headers)
+
     class _Page(weasyprint.HTML):
         """A WeasyPrint HTML document made from an element tree we parsed ourselves."""
 
         def __init__(self, html: str):  # noqa: super().__init__ would parse the text again
             root = ElementTree.fromstring(html)
             self.base_url = None
-            self.url_fetcher = URLFetcher()
+            self.url_fetcher = _OwnFilesOnly()
             self.media_type = "print"
             self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
             self.etree_element = self.wrapper_element.etree_element
@@ -90,6 +107,18 @@ def _page_class():
             return [user_agent]
 
     return _Page
+
+
+def _is_own_font(url: str) -> bool:
+    """Whether ``url`` is a ``file:`` URL of a font formgen cut (``writers.fonts``), not through a link."""
+    from .fonts import cache_folder
+
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    path = os.path.normpath(url2pathname(parts.path))
+    folder = os.path.normpath(cache_folder())
+    return os.path.dirname(path) == folder and path.endswith(".otf") and not os.path.islink(path)
 
 
 def preload() -> None:
