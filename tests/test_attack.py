@@ -768,12 +768,14 @@ def test_project_files_in_capitals_are_built_and_a_capital_settings_file_is_name
         assert result.exit_code == 1 and "须命名为 formgen.yaml" in result.output
 
 
-def test_a_project_file_that_is_a_device_is_refused_not_read(workspace):
+def test_a_project_file_that_is_a_pipe_or_a_link_to_a_device_is_refused_not_read(workspace):
     unit(workspace, names=("甲",))
-    os.symlink("/dev/zero", workspace.root / "ws" / "某局" / "零.yaml")
+    os.mkfifo(workspace.root / "ws" / "某局" / "管道.yaml")  # reading it would wait for a writer forever
+    os.symlink("/dev/zero", workspace.root / "ws" / "某局" / "零.yaml")  # reading it would never end
     started = time.monotonic()
     result = run("build", "ws", "-o", "out", "-f", "xlsx")
-    assert result.exit_code == 1 and "零.yaml" in result.output and "不是普通文件" in result.output
+    assert result.exit_code == 1
+    assert "管道.yaml: 不是普通文件" in result.output and "零.yaml: 是链接，不作项目读取" in result.output
     assert (workspace.root / "out" / "某局" / "甲.xlsx").is_file() and time.monotonic() - started < 60
 
 
