@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -32,13 +33,27 @@ _ALIGN_CLASS = {"left": None, "center": "center", "right": "amount"}
 REQUIRED_FONT = "Noto Serif CJK SC"
 # How each edge of the grid joins: segments of one cell have no border between
 # them, and the second table overlaps the first by one rule so lines do not double.
+# The page's content box is the table's width in every format (no body margin); the planned
+# pages open where planned (``.opens-page``).
 _PRINT_CSS = """
+body { margin: 0; }
 .open-top { border-top: none; } .open-bottom { border-bottom: none; }
 tr.keep { break-after: avoid; }
 tr.split { break-inside: auto; }
+.opens-page { break-before: page; }
 table.continued { margin-top: -0.75pt; }
 h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
+# A break opportunity that prints nothing (and that text extraction does not return): before the
+# unit of an indicator value, ``≥31000.00(件)``, which would otherwise be one word broken anywhere
+# (``≥31000.00(件`` / ``)``) in a cell too narrow for it.
+BREAK = "\u200b"
+_VALUE_WITH_UNIT = re.compile(r"^([<>=≤≥＜＞≈约]*\s*[\d.,]+\s*)([(（][^()（）]{1,12}[)）])$")
+
+
+def printed(paragraph: str) -> str:
+    """A paragraph as the PDF prints it: an indicator value may break before its unit."""
+    return _VALUE_WITH_UNIT.sub(lambda match: match.group(1) + BREAK + match.group(2), paragraph)
 
 
 _ONLY_OTHERS = "也可以只生成 DOCX 和 XLSX：加 -f docx,xlsx"
@@ -55,6 +70,7 @@ class _Segment:
     rowspan: int
     classes: list[str]
     with_text: bool
+    height: str | None  # the planned height of the cell's text (CSS), where the segment is the whole cell
 
 
 @dataclass
@@ -148,10 +164,19 @@ def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[s
     title page (its lines)."""
     css = sheet.stylesheet if css is None else css
     footer = _footer_css(sheet) if sheet else ""
+    parts = _parts(sheet) if sheet else []
     return _ENVIRONMENT.get_template("print.html").render(
-        sheet=sheet, parts=_parts(sheet) if sheet else [], css=_font_faces() + css + _PRINT_CSS + footer,
-        splittable=splittable_rows(sheet) if sheet else set(),
-        title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
+        sheet=sheet, parts=parts, css=_font_faces() + css + _PRINT_CSS + footer,
+        splittable=splittable_rows(sheet) if sheet else set(), opening=_page_openings(sheet, parts) if sheet else {},
+        printed=printed, title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
+
+
+def _page_openings(sheet: Sheet, parts: list[list[_Group]]) -> dict:
+    """What opens each planned page (``.opens-page``): its row, or the table whose body it opens (a
+    row opening a page right under the header would leave the header behind at the foot of the page
+    before), by row: ``{row: "row" | "table"}``."""
+    first_body_rows = {part[1].first for part in parts if part[0].tag == "thead" and len(part) > 1}
+    return {row: "table" if row in first_body_rows else "row" for row in sheet.page_starts}
 
 
 def _footer_css(sheet: Sheet) -> str:
@@ -195,7 +220,9 @@ def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
         if cell.row + cell.rowspan > b:
             classes.append("open-bottom")
         with_text = largest[id(cell)] == (a, top)
-        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text))
+        whole = top == cell.row and bottom == cell.row + cell.rowspan
+        height = f"{cell.lines * sheet.metrics.line:.3f}pt" if whole and cell.lines else None
+        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text, height))
     return _Group(tag, a, rows)
 
 
