@@ -48,6 +48,55 @@ def test_docx_sets_east_asian_font_and_repeats_the_indicator_header(fidelity_bui
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
 
 
+def test_docx_leaves_nothing_vertical_to_the_face(fidelity_build):
+    """Exact line pitch (the plan's) in every paragraph of a form, cell margins equal to the PDF's
+    padding, rows at least as tall as planned, no paragraph defaults or CJK/Latin spacing of the
+    template, and the footer inside the bottom margin: the page holds whatever face prints it."""
+    import docx
+    from docx.oxml.ns import qn
+
+    job, sheet = job_named(fidelity_build, LONG_FORM)
+    document = docx.Document(job.stem.with_suffix(".docx"))
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    spacing = defaults.find(qn("w:spacing"))
+    assert (spacing.get(qn("w:before")), spacing.get(qn("w:after")), spacing.get(qn("w:line"))) == ("0", "0", "240")
+    assert defaults.find(qn("w:autoSpaceDE")).get(qn("w:val")) == defaults.find(qn("w:autoSpaceDN")).get(qn("w:val")) == "0"
+    body = document.element.body
+    line = str(int(sheet.metrics.line * 20))
+    for tc in body.iter(qn("w:tc")):
+        for p in tc.findall(qn("w:p")):
+            spacing = p.find(qn("w:pPr")).find(qn("w:spacing"))
+            assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule")), spacing.get(qn("w:after"))) == (line, "exact", "0")
+    headings = [p for p in body.findall(qn("w:p")) if p.find(qn("w:r")) is not None]
+    for paragraph, heading in zip(headings, sheet.headings):
+        assert paragraph.find(qn("w:pPr")).find(qn("w:spacing")).get(qn("w:lineRule")) == "exact"
+    margins = body.find(qn("w:tbl")).find(qn("w:tblPr")).find(qn("w:tblCellMar"))
+    assert int(margins.find(qn("w:top")).get(qn("w:w"))) == round(sheet.metrics.padding[0] * 20)
+    assert int(margins.find(qn("w:left")).get(qn("w:w"))) == round(sheet.metrics.padding[1] * 20)
+    rows = [tr.find(qn("w:trPr")) for index, table in enumerate(body.findall(qn("w:tbl"))) for tr in table.findall(qn("w:tr"))
+            if index < 2 or tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is None]  # not the header again on later pages
+    heights = [int(row.find(qn("w:trHeight")).get(qn("w:val"))) for row in rows]
+    planned = [round(h * 20) for h in sheet.row_heights(lambda c: sheet.metrics.cell_height(c.lines))]
+    assert heights == planned
+    section = document.sections[0]
+    footer = section.footer._element.find(qn("w:p")).find(qn("w:pPr")).find(qn("w:spacing"))
+    assert footer.get(qn("w:lineRule")) == "exact"
+    assert section.footer_distance + int(footer.get(qn("w:line"))) * 635 < section.bottom_margin  # EMU: 635 a twip
+
+
+def test_xlsx_columns_are_the_planned_pixels_wide(fidelity_build):
+    """ECMA-376 §18.3.1.13: a column of w characters is drawn Truncate(((256 w + Truncate(128 / 7)) / 256) × 7)
+    pixels wide (the 5 px of padding included): the planned millimetres, less than a pixel short."""
+    from openpyxl.utils import get_column_letter
+
+    for job, sheet in jobs(fidelity_build):
+        ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
+        for index, mm in enumerate(sheet.column_widths_mm(), 1):
+            width = ws.column_dimensions[get_column_letter(index)].width
+            pixels = math.floor((256 * width + math.floor(128 / 7)) / 256 * 7)
+            assert mm * 96 / 25.4 - 1 < pixels <= mm * 96 / 25.4, (job.name, index)
+
+
 def test_xlsx_holds_the_layout_grid(fidelity_build):
     for job, sheet in jobs(fidelity_build):
         path = job.stem.with_suffix(".xlsx")

@@ -45,7 +45,7 @@ def test_every_sample_is_printed_as_planned_and_no_line_starts_with_closing_punc
             badly_broken += [(before, line) for before, line in zip(lines, lines[1:])
                              if line[:1] in measure.CLOSING or before[-1:] in measure.OPENING]
     assert wrong == [] and badly_broken == []
-    assert sum(1 for sheet in SHEETS if plan.page_starts(sheet)) >= 20  # many run over pages
+    assert sum(1 for sheet in SHEETS if plan.plan(sheet).page_starts) >= 20  # many run over pages
 
 
 def test_long_goals_are_cut_at_the_last_line_that_fits_and_go_on_under_their_labels():
@@ -109,7 +109,7 @@ def test_texts_wrap_as_weasyprint_wraps_them():
         sheet = replace(base, column_widths=[width, 100 - width], row_count=len(texts), repeat_rows=(), keep_rows=(),
                         cells=[cell for row, text in enumerate(texts) for cell in (
                             Cell(row, 0, text.split("\n")), Cell(row, 1, ["值"]))])
-        assert plan.page_starts(sheet) == ()  # one page: every cell below is whole
+        assert plan.plan(sheet).page_starts == ()  # one page: every cell below is whole
         measured = plan.pdf_lines(sheet)
         assert [sum(measured[id(c)]) for c in sheet.cells] == [len(lines) for _, lines in cell_lines(sheet)]
 
@@ -180,6 +180,6 @@ def test_the_plan_follows_a_units_own_stylesheet():
     sheet = next(s for s in SHEETS if s.name == "城管执法应急保障" and len(s.column_widths) > 6)
     custom = replace(sheet, stylesheet=sheet.stylesheet + "\narticle.form { font-size: 12pt; }\nth, td { padding: 2mm 2mm; }")
     planned = plan.plan(custom)
-    assert planned.page_starts != plan.page_starts(sheet)
+    assert planned.page_starts != plan.plan(sheet).page_starts
     assert set(planned.page_starts) == laid_out_starts(planned)
     assert planned.metrics.padding == pytest.approx((5.669, 5.669), abs=0.001)

@@ -75,7 +75,7 @@ class Metrics:
 
     def heading(self, kind: str) -> tuple[float, float]:
         """(line, margins) of a heading of ``kind``."""
-        return next((line, after) for name, line, after in self.headings if name == kind)
+        return next((line, margins) for name, line, margins in self.headings if name == kind)
 
     def cell_height(self, lines: int) -> float:
         """The height of a cell of ``lines`` lines, its padding and rules included (a row's pitch)."""

@@ -74,13 +74,6 @@ def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
     return planned
 
 
-def page_starts(sheet: Sheet) -> tuple[int, ...] | None:
-    """The rows of the planned sheet that open pages 2, 3, … (see ``plan``), or None when the measure
-    cannot tell."""
-    planned = plan(sheet)
-    return planned and planned.page_starts
-
-
 def plan(sheet: Sheet) -> Sheet | None:
     """The sheet as WeasyPrint will print it, and every other format with it: its long texts cut
     where pages end, cut into its pages (``Sheet.split_at``: labels repeated on each), each cell's
