@@ -126,7 +126,7 @@ def write_compilation(compilation: Compilation, path) -> None:
 def _title_page(compilation: Compilation) -> Path:
     """The PDF page holding a compilation's title, printed once and kept in its cache folder:
     an edit of one form then rebuilds its 汇总表 PDF without starting WeasyPrint for the title."""
-    key = f"{compilation.title}\0{compilation.stylesheet}\0{_font_faces()}"
+    key = f"{compilation.title}\0{compilation.stylesheet}\0{_PRINT_CSS}\0{_font_faces()}"
     page = compilation.cache / f"title-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pdf"
     if not page.is_file():
         html = render_html(None, compilation.stylesheet, cover_title=compilation.title_lines)

@@ -38,8 +38,9 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
 _DIGIT_PX = 7  # the widest digit of the workbook's font (openpyxl's Calibri 11) at 96 dpi: Excel's width unit
-# The same digit unrounded (0.507 em of 11 pt, Carlito as Calibri): LibreOffice's width unit, which
-# draws every column 6 % wider than Excel does. The scale leaves room for the wider of the two.
+# The same digit unrounded, 0.507 em of 11 pt: LibreOffice's width unit (Carlito as Calibri), and
+# Excel's when it prints at a printer's resolution (Microsoft KB Q163621, "Column Width Not the
+# Same When Printed"): columns print about 6 % wider than on screen. The print scale fits that width.
 _DIGIT_PT_UNROUNDED = 5.576
 # A wrapped line in Excel or LibreOffice is as tall as its face's ascent and descent: 1.437 em in Noto
 # Serif CJK, the tallest common Song face (LibreOffice needs 602 pt for 40 lines of 10.5 pt), 1.05 em in
