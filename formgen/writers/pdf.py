@@ -70,7 +70,7 @@ class _Segment:
     rowspan: int
     classes: list[str]
     with_text: bool
-    height: str | None  # the planned height of the cell's text (CSS), where the segment is the whole cell
+    style: str  # its planned height (where the segment is the whole cell), and a wider padding if planned
 
 
 @dataclass
@@ -221,9 +221,21 @@ def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
             classes.append("open-bottom")
         with_text = largest[id(cell)] == (a, top)
         whole = top == cell.row and bottom == cell.row + cell.rowspan
-        height = f"{cell.lines * sheet.metrics.line:.3f}pt" if whole and cell.lines else None
-        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text, height))
+        style = _planned_style(cell, sheet.metrics, whole)
+        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text, style))
     return _Group(tag, a, rows)
+
+
+def _planned_style(cell: Cell, metrics, whole: bool) -> str:
+    """The CSS that prints a cell as planned: as many lines tall as planned (where the segment is the
+    whole cell), and wrapped narrower where the plan says (``Cell.narrower``: padding on the side
+    the text is away from, or both sides of centred text)."""
+    rules = [f"height: {cell.lines * metrics.line:.3f}pt"] if whole and cell.lines else []
+    if cell.narrower:
+        padding, extra = metrics.padding[1], cell.narrower
+        sides = {"center": (extra / 2, extra / 2), "right": (extra, 0)}.get(cell.align, (0, extra))
+        rules += [f"padding-left: {padding + sides[0]:.3f}pt", f"padding-right: {padding + sides[1]:.3f}pt"]
+    return "; ".join(rules)
 
 
 def _largest_segment(cell: Cell, tables) -> tuple[int, int]:

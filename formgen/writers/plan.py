@@ -91,8 +91,9 @@ def plan(sheet: Sheet) -> Sheet | None:
         return None
     starts, count = _without_widow(sheet, geometry, pages)
     cut = sheet.split_at(starts, count)
-    lines = planned_lines(cut, geometry)
-    return replace(cut, cells=[replace(c, lines=sum(lines[id(c)])) for c in cut.cells], metrics=geometry.metrics)
+    measured = _measured(cut, geometry)
+    return replace(cut, metrics=geometry.metrics, cells=[
+        replace(c, lines=sum(measured[id(c)].planned), narrower=measured[id(c)].narrower * _PT_PER_PX) for c in cut.cells])
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class _Geometry:
     cell_extra_width: float  # and beside it
     font_px: float  # the size of a cell's text
     metrics: Metrics  # the same, in points, for the other formats
-    planned: dict = field(default_factory=dict, compare=False)  # a cell's planned lines, by its texts and place
+    measured: dict = field(default_factory=dict, compare=False)  # a cell's lines, by its texts and width
 
     def cell_height(self, lines: int) -> float:
         return lines * self.line_height + self.cell_extra_height
@@ -272,28 +273,57 @@ def planned_lines(sheet: Sheet, geometry: _Geometry | None = None) -> dict[int, 
     """The lines each paragraph of each cell (by ``id``) is planned: the PDF's or an office suite's,
     whichever is more. An empty cell has one empty paragraph, as in Word and Excel."""
     geometry = geometry or _geometry(sheet.stylesheet, sheet.orientation)
+    return {key: measured.planned for key, measured in _measured(sheet, geometry).items()}
+
+
+def pdf_lines(sheet: Sheet) -> dict[int, list[int]]:
+    """The lines each paragraph of each cell (by ``id``) wraps to in the PDF, as WeasyPrint breaks them."""
+    return {key: measured.printed for key, measured in _measured(sheet, _geometry(sheet.stylesheet, sheet.orientation)).items()}
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A cell's text as the plan measured it, paragraph by paragraph."""
+
+    printed: list[int]  # the PDF's lines
+    planned: list[int]  # the lines every format leaves it: the PDF's, or an office suite's if more
+    narrower: float  # how much narrower (px) the PDF wraps it, not to leave a last character alone
+
+
+def _measured(sheet: Sheet, geometry: _Geometry) -> dict[int, _Lines]:
+    """Each cell's lines (by ``id``), measured once for a text in a width (forms repeat their labels)."""
     columns = _column_widths(sheet, geometry)
-    known = geometry.planned
-    lines = {}
+    known = geometry.measured
+    measured = {}
     for cell in sheet.cells:
         width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
         key = (*cell.paragraphs, cell.is_label, width)
         if key not in known:
             if len(known) > 50_000:  # a long build of varied texts: start again
                 known.clear()
-            style = geometry.cell_styles[cell.is_label]
-            known[key] = [max(_line_count(p, width, style), _office_lines(p, width, geometry))
-                          for p in cell.paragraphs or [""]]
-        lines[id(cell)] = known[key]
-    return lines
+            known[key] = _measure(cell.paragraphs, width, geometry.cell_styles[cell.is_label], geometry)
+        measured[id(cell)] = known[key]
+    return measured
 
 
-def pdf_lines(sheet: Sheet) -> dict[int, list[int]]:
-    """The lines each paragraph of each cell (by ``id``) wraps to in the PDF, as WeasyPrint breaks them."""
-    geometry = _geometry(sheet.stylesheet, sheet.orientation)
-    columns = _column_widths(sheet, geometry)
-    return {id(cell): [_line_count(p, sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width,
-                                   geometry.cell_styles[cell.is_label]) for p in cell.paragraphs] for cell in sheet.cells}
+def _measure(paragraphs: list[str], width: float, style, geometry: _Geometry) -> _Lines:
+    """A cell's lines in a box ``width`` px wide. A paragraph whose last line would hold one character
+    alone ("指/标") is wrapped one em narrower, where that leaves every paragraph of the cell as many
+    lines and none with a character alone."""
+    starts = [_line_starts(p, width, style) for p in paragraphs]
+    narrower = 0.0
+    if any(_alone(p, s) for p, s in zip(paragraphs, starts)):
+        closer = [_line_starts(p, width - geometry.font_px, style) for p in paragraphs]
+        if all(len(a) == len(b) and not _alone(p, b) for p, a, b in zip(paragraphs, starts, closer)):
+            starts, narrower = closer, geometry.font_px
+    printed = [len(s) if p else 0 for p, s in zip(paragraphs, starts)]
+    planned = [max(lines, _office_lines(p, width, geometry)) for p, lines in zip(paragraphs or [""], printed or [0])]
+    return _Lines(printed, planned, narrower)
+
+
+def _alone(paragraph: str, starts: list[int]) -> bool:
+    """Whether the last of two lines or more holds one character alone."""
+    return len(starts) > 1 and len(paragraph.rstrip()) - starts[-1] == 1
 
 
 def _column_widths(sheet: Sheet, geometry: _Geometry) -> list[float]:
