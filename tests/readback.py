@@ -275,11 +275,14 @@ def print_with_libreoffice(files: list[Path], folder: Path, environment: dict[st
     return folder / "pdf"
 
 
-def clipped_pages(path: Path, dpi: int = 40) -> list[int]:
+def clipped_pages(path: Path, dpi: int = 30) -> list[int]:
     """The pages (from 1) of a PDF on which something is cut off by a clip: a cell too short for its
     text draws it clipped (its text is still in the file, so that text extraction misses it). Drawn
-    with and without the file's clips, such a page differs."""
-    from PIL import Image, ImageChops
+    (by pdfium) with and without the file's clips, such a page differs."""
+    import io
+
+    import pypdfium2
+    from PIL import ImageChops
     from pypdf import PdfWriter
     from pypdf.generic import ContentStream, NameObject
 
@@ -295,13 +298,12 @@ def clipped_pages(path: Path, dpi: int = 40) -> list[int]:
         writer.add_page(page)
     if not clipping:
         return []
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        writer.write(folder / "unclipped.pdf")
-        drawn = pdf_page_images(path, folder / "clipped", dpi)
-        unclipped = pdf_page_images(folder / "unclipped.pdf", folder / "unclipped", dpi)
-        return [number for number, (a, b) in enumerate(zip(drawn, unclipped), 1) if number in clipping and
-                ImageChops.difference(Image.open(a).convert("L"), Image.open(b).convert("L")).getbbox()]
+    unclipped = io.BytesIO()
+    writer.write(unclipped)
+    drawn = [pypdfium2.PdfDocument(str(path)), pypdfium2.PdfDocument(unclipped.getvalue())]
+    pictures = [[document[number - 1].render(scale=dpi / 72).to_pil().convert("L") for document in drawn]
+                for number in clipping]
+    return [number for number, (a, b) in zip(clipping, pictures) if ImageChops.difference(a, b).getbbox()]
 
 
 def unplanned_print(sheet, pages: list[str], clipped: list[int] = ()) -> str | None:

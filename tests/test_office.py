@@ -90,3 +90,22 @@ def test_every_multi_page_sample_prints_as_planned_in_every_font_environment(mul
             if difference is not None:
                 wrong.append((stem.name, fmt, difference))
     assert wrong == []
+
+
+@pytest.mark.office
+def test_a_cell_too_short_for_its_text_is_found_clipped(tmp_path):
+    """The check above finds a cut off text by its picture (the text itself is still in the PDF)."""
+    import openpyxl
+    from openpyxl.styles import Alignment
+
+    require_office()
+    for name, height in (("short", 30), ("tall", 200)):
+        workbook = openpyxl.Workbook()
+        cell = workbook.active["A1"]
+        cell.value, cell.alignment = "很长的一段文字，折成好几行。" * 6, Alignment(wrap_text=True, vertical="center")
+        workbook.active.column_dimensions["A"].width = 20
+        workbook.active.row_dimensions[1].height = height
+        workbook.save(tmp_path / f"{name}.xlsx")
+    printed = print_with_libreoffice([tmp_path / "short.xlsx", tmp_path / "tall.xlsx"], tmp_path,
+                                     font_environment("as is", tmp_path), SOFFICE)
+    assert clipped_pages(printed / "short.pdf") == [1] and clipped_pages(printed / "tall.pdf") == []
