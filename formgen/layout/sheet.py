@@ -36,6 +36,7 @@ class Cell:
     align: str = "left"  # left | center | right
     amount: Decimal | None = None  # set when the cell shows an amount: XLSX stores a number
     lines: int | None = None  # the lines every format leaves it, once the pages are planned
+    printed_lines: int | None = None  # the lines the PDF's own line breaker gives it (fewer: the PDF leaves room)
     narrower: float = 0.0  # how much narrower (pt) the PDF wraps it, not to leave a last character alone
 
     @property

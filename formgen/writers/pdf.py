@@ -34,13 +34,14 @@ REQUIRED_FONT = "Noto Serif CJK SC"
 # How each edge of the grid joins: segments of one cell have no border between
 # them, and the second table overlaps the first by one rule so lines do not double.
 # The page's content box is the table's width in every format (no body margin); the planned
-# pages open where planned (``.opens-page``).
+# pages open where planned (``.opens-page``); an empty cell is a line tall, as in Word and Excel.
 _PRINT_CSS = """
 body { margin: 0; }
 .open-top { border-top: none; } .open-bottom { border-bottom: none; }
 tr.keep { break-after: avoid; }
 tr.split { break-inside: auto; }
 .opens-page { break-before: page; }
+td:empty::before, th:empty::before { content: "\\200b"; }
 table.continued { margin-top: -0.75pt; }
 h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
@@ -227,10 +228,12 @@ def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
 
 
 def _planned_style(cell: Cell, metrics, whole: bool) -> str:
-    """The CSS that prints a cell as planned: as many lines tall as planned (where the segment is the
-    whole cell), and wrapped narrower where the plan says (``Cell.narrower``: padding on the side
-    the text is away from, or both sides of centred text)."""
-    rules = [f"height: {cell.lines * metrics.line:.3f}pt"] if whole and cell.lines else []
+    """The CSS that prints a cell as planned, where its own lines would not: as many lines tall as
+    planned (where the segment is the whole cell), and wrapped narrower where the plan says
+    (``Cell.narrower``: padding on the side the text is away from, or both sides of centred text).
+    Only those cells have a style: WeasyPrint parses each one."""
+    taller = whole and cell.lines and cell.lines > cell.printed_lines
+    rules = [f"height: {cell.lines * metrics.line:.3f}pt"] if taller else []
     if cell.narrower:
         padding, extra = metrics.padding[1], cell.narrower
         sides = {"center": (extra / 2, extra / 2), "right": (extra, 0)}.get(cell.align, (0, extra))

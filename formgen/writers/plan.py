@@ -93,7 +93,8 @@ def plan(sheet: Sheet) -> Sheet | None:
     cut = sheet.split_at(starts, count)
     measured = _measured(cut, geometry)
     return replace(cut, metrics=geometry.metrics, cells=[
-        replace(c, lines=sum(measured[id(c)].planned), narrower=measured[id(c)].narrower * _PT_PER_PX) for c in cut.cells])
+        replace(c, lines=sum(measured[id(c)].planned), printed_lines=sum(measured[id(c)].printed),
+                narrower=measured[id(c)].narrower * _PT_PER_PX) for c in cut.cells])
 
 
 @dataclass(frozen=True)
@@ -316,8 +317,8 @@ def _measure(paragraphs: list[str], width: float, style, geometry: _Geometry) ->
         closer = [_line_starts(p, width - geometry.font_px, style) for p in paragraphs]
         if all(len(a) == len(b) and not _alone(p, b) for p, a, b in zip(paragraphs, starts, closer)):
             starts, narrower = closer, geometry.font_px
-    printed = [len(s) if p else 0 for p, s in zip(paragraphs, starts)]
-    planned = [max(lines, _office_lines(p, width, geometry)) for p, lines in zip(paragraphs or [""], printed or [0])]
+    printed = [len(s) if p else 0 for p, s in zip(paragraphs, starts)] or [1]  # an empty cell: a line (pdf.py)
+    planned = [max(lines, _office_lines(p, width, geometry)) for p, lines in zip(paragraphs or [""], printed)]
     return _Lines(printed, planned, narrower)
 
 
