@@ -329,3 +329,26 @@ def test_no_label_wraps_one_character_alone_onto_its_last_line(fidelity_build):
             short = len("".join(lines)) <= 10
             if tag == "th" or short:
                 assert not (len(lines) >= 2 and len(lines[-1].strip()) == 1), (job.name, lines)
+
+
+def test_a_sheet_nothing_planned_is_left_to_the_office_suite(tmp_path):
+    """Without Pango there is no plan (``writers.paginate``): the XLSX prints one page wide with rows
+    estimated without a font, the DOCX sets no row heights, and each suite breaks the pages itself."""
+    import docx
+    from docx.oxml.ns import qn
+    from conftest import SAMPLES
+
+    from formgen.layout import Layouts
+    from formgen.workspace import check
+    from formgen.writers import docx as docx_writer
+    from formgen.writers import xlsx as xlsx_writer
+
+    [job] = check([SAMPLES / "上海市城市管理行政执法局-2023" / "城管执法社会宣传.yaml"]).done
+    sheet = Layouts().sheet(job.loaded.project)
+    xlsx_writer.write(sheet, tmp_path / "form.xlsx")
+    docx_writer.write(sheet, tmp_path / "form.docx")
+    ws = openpyxl.load_workbook(tmp_path / "form.xlsx").active
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and not ws.row_breaks.brk
+    assert all(ws.row_dimensions[r].height >= 20 for r in range(len(sheet.headings) + 1, ws.max_row + 1))
+    body = docx.Document(tmp_path / "form.docx").element.body
+    assert not list(body.iter(qn("w:trHeight")))

@@ -83,7 +83,7 @@ def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
     for child in list(paragraph):
         paragraph.remove(child)
     properties = _child(paragraph, "w:pPr")
-    _child(properties, "w:spacing", _exact_spacing(_FOOTER_LINE_PT))
+    _child(properties, "w:spacing", _spacing(_FOOTER_LINE_PT))
     _child(properties, "w:jc", {"w:val": "center"})
     before, middle, after = sheet.footer_parts
     for text, field, value in ((before, "PAGE", 1), (middle, pages_field, sheet.page_count or 1), (after, None, None)):
@@ -124,7 +124,7 @@ def _append_title(document, lines: list[str]) -> None:
     """A compilation's title, alone on its first page, a paragraph a line."""
     anchor = document.element.body.find(qn("w:sectPr"))
     for index, line in enumerate(lines):
-        anchor.addprevious(_paragraph(line, "center", 22, bold=True, after_pt=0, before_pt=0 if index else 200))
+        anchor.addprevious(_paragraph(line, "center", _spacing(before_pt=0 if index else 200), 22, bold=True))
 
 
 def _append_sheet(document, sheet: Sheet) -> None:
@@ -136,8 +136,8 @@ def _append_sheet(document, sheet: Sheet) -> None:
     anchor = body.find(qn("w:sectPr"))
     for heading in sheet.headings:
         line, margins = sheet.metrics.heading(heading.kind)
-        anchor.addprevious(_paragraph(heading.text, heading.align, heading.size_pt, heading.bold, after_pt=margins,
-                                      line_pt=line))
+        anchor.addprevious(_paragraph(heading.text, heading.align, _spacing(line, after_pt=margins), heading.size_pt,
+                                      heading.bold))
     header = min(sheet.repeat_rows) if sheet.repeat_rows else None
     edges = sorted({0, sheet.row_count, *sheet.page_starts, *([header] if header else [])})
     for index, (first, end) in enumerate(zip(edges, edges[1:])):
@@ -216,7 +216,7 @@ def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = 
     owner = sheet.slot_owners()
     splittable = splittable_rows(sheet)
     heights = _row_heights(sheet)
-    line = _line_twips(metrics.line)
+    spacing = _spacing(metrics.line)  # the same for every paragraph of every cell
     rows = [(row, True) for row in header_copies] + [(row, False) for row in range(first, end)]
     for row, copy in rows:
         tr = _child(table, "w:tr")
@@ -233,10 +233,10 @@ def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = 
             width = sum(widths[cell.col : cell.col + cell.colspan])
             if copy:  # the header again: its own cells, and blank ones where a merge runs on below it
                 inside = cell.row + cell.rowspan - 1 <= max(sheet.repeat_rows)
-                tr.append(_cell(cell, width, line, True, False, keep_with_next=True, with_text=inside))
+                tr.append(_cell(cell, width, spacing, True, False, keep_with_next=True, with_text=inside))
             else:
                 starts_here = cell.row == row or row == first  # a cell crossing the split restarts
-                tr.append(_cell(cell, width, line, starts_here, continues=cell.row + cell.rowspan - 1 > row,
+                tr.append(_cell(cell, width, spacing, starts_here, continues=cell.row + cell.rowspan - 1 > row,
                                 keep_with_next=row in sheet.keep_rows))
             col = cell.col + cell.colspan
     return table
@@ -254,9 +254,12 @@ def _line_twips(pt: float) -> int:
     return int(pt * TWIPS_PER_PT)
 
 
-def _exact_spacing(line_pt: float, after_pt: float = 0, before_pt: float = 0) -> dict[str, str]:
-    return {"w:before": str(round(before_pt * TWIPS_PER_PT)), "w:after": str(round(after_pt * TWIPS_PER_PT)),
-            "w:line": str(_line_twips(line_pt)), "w:lineRule": "exact"}
+def _spacing(line_pt: float | None = None, after_pt: float = 0, before_pt: float = 0) -> dict[str, str]:
+    """A paragraph's ``w:spacing``: space before and after it, and its exact line pitch if given."""
+    spacing = {"w:before": str(round(before_pt * TWIPS_PER_PT)), "w:after": str(round(after_pt * TWIPS_PER_PT))}
+    if line_pt:
+        spacing.update({"w:line": str(_line_twips(line_pt)), "w:lineRule": "exact"})
+    return spacing
 
 
 def _joint(new_page: bool = False):
@@ -272,8 +275,8 @@ def _joint(new_page: bool = False):
     return p
 
 
-def _cell(cell: Cell, width: int, line: int, starts_here: bool, continues: bool, keep_with_next: bool = False,
-          with_text: bool = True):
+def _cell(cell: Cell, width: int, spacing: dict[str, str], starts_here: bool, continues: bool,
+          keep_with_next: bool = False, with_text: bool = True):
     tc = _element("w:tc")
     properties = _child(tc, "w:tcPr")
     _child(properties, "w:tcW", {"w:w": str(width), "w:type": "dxa"})
@@ -285,23 +288,18 @@ def _cell(cell: Cell, width: int, line: int, starts_here: bool, continues: bool,
         _child(properties, "w:vMerge", {"w:val": "restart"})
     _child(properties, "w:vAlign", {"w:val": "center"})
     texts = cell.paragraphs if starts_here and with_text and cell.paragraphs else [""]
-    spacing = {"w:before": "0", "w:after": "0", "w:line": str(line), "w:lineRule": "exact"}
     for text in texts:
-        tc.append(_paragraph(text, cell.align, keep_with_next=keep_with_next, spacing=spacing))
+        tc.append(_paragraph(text, cell.align, spacing, keep_with_next=keep_with_next))
     return tc
 
 
-def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: float = 0,
-               before_pt: float = 0, keep_with_next: bool = False, line_pt: float | None = None,
-               spacing: dict[str, str] | None = None):
-    """A paragraph of one run; its spacing exact when ``line_pt`` (or ``spacing``, made once for many) says so."""
+def _paragraph(text: str, align: str, spacing: dict[str, str], size_pt: float | None = None, bold: bool = False,
+               keep_with_next: bool = False):
+    """A paragraph of one run, spaced as ``_spacing`` says."""
     p = _element("w:p")
     properties = _child(p, "w:pPr")
     if keep_with_next:  # in a table row: Word and LibreOffice keep the row with the next one
         _child(properties, "w:keepNext")
-    if spacing is None:
-        spacing = _exact_spacing(line_pt, after_pt, before_pt) if line_pt else {
-            "w:before": str(round(before_pt * TWIPS_PER_PT)), "w:after": str(round(after_pt * TWIPS_PER_PT))}
     _child(properties, "w:spacing", spacing)
     _child(properties, "w:jc", {"w:val": align})
     if text:

@@ -10,19 +10,21 @@ the lines of every cell and the rules WeasyPrint breaks a table by.
 * Lines: each paragraph is broken into lines by WeasyPrint's own line breaker (``split_first_line``:
   Pango, with the faces, size and width the PDF uses), so a cell wraps here exactly where it wraps
   in the PDF; and counted again as an office suite would set it in the widest common Song face
-  (``measure.office_lines``, in a box ``_OFFICE_INSET_PX`` narrower). Each paragraph is planned
-  the larger count: a DOCX or XLSX never needs more lines than planned. The geometry around the
-  text (padding, borders, margins, line heights, page box) is read once per stylesheet and
-  orientation from a two-row calibration layout, so it follows the stylesheet.
+  (``measure.office_lines``). Each paragraph is planned the larger count: a DOCX or XLSX never
+  needs more lines than planned. A paragraph whose last line would hold one character alone
+  ("指/标") is wrapped one em narrower where that costs no line (``Cell.narrower``). The geometry
+  around the text (padding, borders, margins, line heights, page box) is read once per stylesheet
+  and orientation from a two-row calibration layout, so it follows the stylesheet.
 * Placing: rows go down the page as in WeasyPrint's table layout. A row is as tall as the tallest
   cell ending in it, a merged cell counted from its first row when that row is on the same page. A
   row that does not fit opens the next page, unless the row before it is a keep row
   (``break-after: avoid``): the page then opens at the first row of that run. A page past the
   header rows starts with them again. ``_OFFICE_SLACK_PX`` at the bottom of each page stays free.
-* Long texts: a very tall row (over ``_SPLITTABLE_SHARE`` of a page: long goals) that does not fit is cut at
-  the last line that does, two lines of a paragraph at least on either side: the rest of its texts
-  opens the next page in a row of its own, under the rows heading them again (``Sheet.continued``),
-  so that every format cuts them at the same line and prints their labels on both pages.
+* Long texts: a very tall row (over ``_SPLITTABLE_SHARE`` of a page: long goals) that does not fit
+  is cut at the last line that does, two lines of a paragraph at least on either side: the rest of
+  its texts opens the next page in a row of its own, under the rows heading them again
+  (``Sheet.continued``), so that every format cuts them at the same line and prints their labels
+  on both pages.
 * Widows: a last page holding a single indicator row (with the 总分 and 评分等级 kept with it) takes
   one more row from the page before, when that fits.
 
@@ -59,7 +61,8 @@ _OFFICE_INSET_PX = 0.0
 # DOCX page that the PDF does not have: the one-point paragraphs joining its tables (one above the
 # indicator header, one opening each later page), and their rules printed twice.
 _OFFICE_SLACK_PX = 4.0
-# A row taller than this share of a page may be cut over two (``measure.splittable_rows``).
+# A row taller than this share of a page may be cut over two (the share ``measure.splittable_rows``
+# estimates without a font).
 _SPLITTABLE_SHARE = 0.4
 # CSS's default orphans and widows: a paragraph cut over two pages keeps two lines on each.
 _ORPHANS = _WIDOWS = 2
@@ -279,7 +282,8 @@ def planned_lines(sheet: Sheet, geometry: _Geometry | None = None) -> dict[int, 
 
 def pdf_lines(sheet: Sheet) -> dict[int, list[int]]:
     """The lines each paragraph of each cell (by ``id``) wraps to in the PDF, as WeasyPrint breaks them."""
-    return {key: measured.printed for key, measured in _measured(sheet, _geometry(sheet.stylesheet, sheet.orientation)).items()}
+    geometry = _geometry(sheet.stylesheet, sheet.orientation)
+    return {key: measured.printed for key, measured in _measured(sheet, geometry).items()}
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ sheet, 项目资金, 表单), then one sheet a form.
 Excel sets no line pitch: a wrapped line is as tall as the face it draws 宋体 in. So each row is
 made tall enough for its planned lines (``Cell.lines``) in the tallest common Song face, never
 less than the plan's row; the pages break at the plan's rows; and the print scale is set from
-the plan, small enough that every page's rows fit its height and the columns its width (a scale
-Excel would work out itself for ``fitToWidth`` depends on the workbook's font, and Excel ignores
-manual page breaks under "fit to"). Column widths are written as ECMA-376 §18.3.1.13 defines
-them, so that Excel draws each column the planned number of pixels.
+the plan, small enough that every page's rows fit its height and the columns its width (the
+scale a suite works out for ``fitToWidth`` depends on the workbook's font, and Excel's help says
+it ignores manual page breaks under "Fit to"). Column widths are written as ECMA-376 §18.3.1.13
+defines them, so that Excel draws each column the planned number of pixels. A sheet the plan did
+not measure (no Pango) is printed one page wide, its pages left to the suite.
 """
 
 from __future__ import annotations
@@ -170,7 +171,6 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet, in_compilation: bool = False) -
     for row, height in heights.items():
         ws.row_dimensions[row].height = height
     _print_setup(ws, sheet, first_row, in_compilation)
-    ws.page_setup.scale = _scale(ws, sheet, first_row)
 
 
 def _fill_range(ws: Worksheet, top: int, left: int, bottom: int, colspan: int, style, open_top: bool = False,
@@ -186,7 +186,8 @@ def _fill_range(ws: Worksheet, top: int, left: int, bottom: int, colspan: int, s
             slot._style = copy(style)
             if (open_top and r == top) or (open_bottom and r == bottom):
                 border = slot.border
-                slot.border = Border(left=border.left, right=border.right, top=Side() if open_top and r == top else border.top,
+                slot.border = Border(left=border.left, right=border.right,
+                                     top=Side() if open_top and r == top else border.top,
                                      bottom=Side() if open_bottom and r == bottom else border.bottom)
 
 
@@ -210,10 +211,16 @@ def _row_heights(sheet: Sheet) -> list[float]:
     """Each grid row's height in points: every cell as tall as its planned lines need in Excel's
     tallest common face, and never less than the plan's; an estimate where nothing planned the lines
     (no Pango)."""
-    if any(cell.lines is None for cell in sheet.cells):
+    if not _planned(sheet):
         return row_heights_pt(sheet)
     metrics, line = sheet.metrics, float(sheet.font_size_pt) * _LINE_EM
     return sheet.row_heights(lambda c: max(metrics.cell_height(c.lines), c.lines * line + 2 * _CELL_PADDING_PT))
+
+
+def _planned(sheet: Sheet) -> bool:
+    """Whether the page plan measured the sheet's lines (not where there is no Pango, nor for a form
+    WeasyPrint laid out instead)."""
+    return all(cell.lines is not None for cell in sheet.cells)
 
 
 def _whole_pixels(pt: float) -> float:
@@ -305,7 +312,10 @@ def _page_setup(ws: Worksheet, orientation: str, fit_to_width: bool = True) -> N
 
 
 def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int], in_compilation: bool) -> None:
-    _page_setup(ws, sheet.orientation, fit_to_width=False)
+    planned = _planned(sheet)
+    _page_setup(ws, sheet.orientation, fit_to_width=not planned)  # unplanned: the suite breaks pages itself
+    if planned:
+        ws.page_setup.scale = _scale(ws, sheet, first_row)
     pages = "&N"  # Excel's page fields
     if in_compilation:  # a 汇总表 printed whole numbers its pages through all its sheets, and &N counts them all:
         ws.page_setup.firstPageNumber, ws.page_setup.useFirstPageNumber = 1, True  # each form from 1
