@@ -2,8 +2,10 @@
 # Installs the system packages formgen needs, when they are missing (Debian/Ubuntu).
 #   scripts/setup-system.sh          fonts and libraries to build forms (PDF needs Pango and a CJK Song face)
 #   scripts/setup-system.sh --office also LibreOffice and poppler-utils, with which the tests open our
-#                                    DOCX and XLSX and render PDF pages to images, and Chromium, which
-#                                    the browser tests of formgen serve drive
+#                                    DOCX and XLSX and render PDF pages to images, the faces they print
+#                                    them in as an office would (Carlito: Calibri's metrics; AR PL UMing:
+#                                    another Song face), and Chromium, which the browser tests of formgen
+#                                    serve drive
 set -euo pipefail
 
 # Captured first: `cmd | grep -q` fails under pipefail when grep stops reading early.
@@ -18,6 +20,8 @@ python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
 if [ "${1:-}" = "--office" ]; then
   command -v soffice >/dev/null || packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
   command -v pdftoppm >/dev/null || packages+=(poppler-utils)  # the tests look at PDF pages as images
+  [[ $fonts == *Carlito* ]] || packages+=(fonts-crosextra-carlito)  # tests/test_office.py's font environments
+  [[ $fonts == *"AR PL UMing"* ]] || packages+=(fonts-arphic-uming)
   [ -x /usr/bin/chromium ] || packages+=(chromium)  # driven by Playwright (tests/test_serve_browser.py)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0

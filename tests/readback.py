@@ -64,7 +64,11 @@ def xlsx_grid(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
 
 
 def xlsx_grid_physical(path, top_row: int) -> list[tuple[int, int, int, int, str]]:
-    """Cells of the first worksheet from ``top_row`` down, rows counted as worksheet rows from 0."""
+    """Cells of the first worksheet from ``top_row`` down, rows counted as worksheet rows from 0 (a
+    blank cell over a cell with no rule between them read as one, as on paper)."""
+    from formgen.layout.sheet import Cell
+    from formgen.readers.xlsx import joined_open_cells
+
     ws = openpyxl.load_workbook(path).active
     spans, covered = {}, set()
     for merged in ws.merged_cells.ranges:
@@ -83,8 +87,8 @@ def xlsx_grid_physical(path, top_row: int) -> list[tuple[int, int, int, int, str
             if isinstance(value, (int, float)):  # shown as its number format shows it
                 value = f"{Decimal(str(value)):,.2f}" if ".00" in cell.number_format else f"{Decimal(str(value)):,.0f}"
             rowspan, colspan = spans.get((r, c), (1, 1))
-            cells.append((r - top_row, c - 1, rowspan, colspan, "" if value is None else str(value)))
-    return sorted(cells)
+            cells.append(Cell(r - 1, c - 1, [] if value is None else [str(value)], rowspan, colspan))
+    return sorted((c.row + 1 - top_row, c.col, c.rowspan, c.colspan, c.text) for c in joined_open_cells(ws, cells))
 
 
 def xlsx_row_starts(path, top_row: int) -> list[int]:
@@ -177,17 +181,19 @@ def compare_folders(before: Path, after: Path) -> tuple[list[Path], list[str]]:
     return names, differing
 
 
-def cell_lines(sheet) -> list[tuple[str, list[str]]]:
-    """(th|td, the text of each line) of every grid cell as WeasyPrint lays the sheet out for its PDF."""
+def cell_lines(sheet, document=None) -> list[tuple[str, list[str]]]:
+    """(th|td, the text of each line) of every grid cell as WeasyPrint lays the sheet out for its PDF
+    (or as ``document``, that layout, already holds it)."""
     from formgen.writers import pdf
 
     def lines(box) -> list[str]:
         if type(box).__name__ == "LineBox":
-            return ["".join(getattr(t, "text", "") for t in box.descendants() if type(t).__name__ == "TextBox")]
+            text = "".join(getattr(t, "text", "") for t in box.descendants() if type(t).__name__ == "TextBox")
+            return [text.replace(pdf.BREAK, "")]
         return [line for child in getattr(box, "children", []) for line in lines(child)]
 
     cells = []
-    for page in pdf.layout(sheet).pages:
+    for page in (document or pdf.layout(sheet)).pages:
         for box in page._page_box.descendants():  # noqa: SLF001
             if type(box).__name__ == "TableCellBox":
                 cells.append((box.element_tag, [line for line in lines(box) if line.strip()]))
@@ -213,15 +219,110 @@ def comparable_pages(path) -> list[str]:
     return [comparable(page.extract_text()) for page in PdfReader(path).pages]
 
 
-def unplanned_page(sheet, ours: list[str], theirs: list[str]) -> str | None:
-    """How an office suite's pages (``theirs``) differ from formgen's (``ours``) of the same form:
-    another page count, or a planned page start that does not open its page with its row's texts,
-    labels included. None when they paginate as planned."""
-    if len(ours) != len(theirs):
-        return f"{len(theirs)} pages, formgen {len(ours)}"
-    for start in sheet.page_starts:
-        opening = [comparable(c.text) for c in sheet.cells if c.row == start and c.text]
-        page = next(k for k in range(1, len(ours)) if all(text in ours[k] for text in opening))
-        if not all(text in theirs[page] for text in opening):
-            return f"page {page + 1} does not open with {opening}"
+# --- office suites: our DOCX and XLSX printed as an office prints them ------------------------
+
+# Font environments to print in, made with fontconfig: this machine as it is (LibreOffice draws 宋体
+# from its fallbacks), and 宋体/SimSun drawn in another Song face with Calibri (the workbook's font)
+# in Carlito, which has Calibri's metrics: as on a machine without SimSun.
+FONT_ENVIRONMENTS = {
+    "as is": None,
+    "宋体 → Noto Serif CJK SC, Calibri → Carlito": ("Noto Serif CJK SC", "Carlito"),
+    "宋体 → AR PL UMing, Calibri → Carlito": ("AR PL UMing CN", "Carlito"),
+}
+_SUBSTITUTION = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="no">{base}</include>
+  {matches}
+</fontconfig>
+"""
+_MATCH = ('<match target="pattern"><test name="family"><string>{family}</string></test>'
+          '<edit name="family" mode="assign" binding="strong"><string>{face}</string></edit></match>')
+
+
+def font_environment(name: str, folder: Path) -> dict[str, str]:
+    """The environment of a process printing in font environment ``name``: a private fontconfig file
+    (``FONTCONFIG_FILE``) that reads this machine's and substitutes the faces, the system left alone."""
+    import os
+
+    environment = dict(os.environ)
+    faces = FONT_ENVIRONMENTS[name]
+    if faces is None:
+        return environment
+    song, calibri = faces
+    matches = [_MATCH.format(family=family, face=song) for family in ("宋体", "SimSun", "NSimSun")]
+    matches.append(_MATCH.format(family="Calibri", face=calibri))
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "fonts.conf"
+    config.write_text(_SUBSTITUTION.format(base=os.environ.get("FONTCONFIG_FILE", "/etc/fonts/fonts.conf"),
+                                           matches="\n  ".join(matches)), encoding="utf-8")
+    environment["FONTCONFIG_FILE"] = str(config)
+    return environment
+
+
+def missing_faces() -> list[str]:
+    """The faces of ``FONT_ENVIRONMENTS`` this machine lacks (``scripts/setup-system.sh --office`` installs them)."""
+    families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    return sorted({face for faces in FONT_ENVIRONMENTS.values() if faces for face in faces if face not in families})
+
+
+def print_with_libreoffice(files: list[Path], folder: Path, environment: dict[str, str], soffice: str = "soffice") -> Path:
+    """Every file converted to PDF by LibreOffice (a private profile) into ``folder``/pdf, in one call."""
+    completed = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{folder}/profile", "--headless", "--convert-to", "pdf",
+         "--outdir", str(folder / "pdf"), *map(str, files)], capture_output=True, text=True, timeout=900, env=environment)
+    assert completed.returncode == 0, completed.stderr
+    return folder / "pdf"
+
+
+def clipped_pages(path: Path, dpi: int = 30) -> list[int]:
+    """The pages (from 1) of a PDF on which something is cut off by a clip: a cell too short for its
+    text draws it clipped (its text is still in the file, so that text extraction misses it). Drawn
+    (by pdfium) with and without the file's clips, such a page differs."""
+    import io
+
+    import pypdfium2
+    from PIL import ImageChops
+    from pypdf import PdfWriter
+    from pypdf.generic import ContentStream, NameObject
+
+    reader = PdfReader(path)
+    writer, clipping = PdfWriter(), []
+    for number, page in enumerate(reader.pages, 1):
+        content = ContentStream(page.get_contents(), reader)
+        kept = [(operands, operator) for operands, operator in content.operations if operator not in (b"W", b"W*")]
+        if len(kept) != len(content.operations):
+            clipping.append(number)
+        content.operations = kept
+        page[NameObject("/Contents")] = content
+        writer.add_page(page)
+    if not clipping:
+        return []
+    unclipped = io.BytesIO()
+    writer.write(unclipped)
+    drawn = [pypdfium2.PdfDocument(str(path)), pypdfium2.PdfDocument(unclipped.getvalue())]
+    pictures = [[document[number - 1].render(scale=dpi / 72).to_pil().convert("L") for document in drawn]
+                for number in clipping]
+    return [number for number, (a, b) in zip(clipping, pictures) if ImageChops.difference(a, b).getbbox()]
+
+
+def unplanned_print(sheet, pages: list[str], clipped: list[int] = ()) -> str | None:
+    """How an office suite's print of a planned form (its pages' text, ``comparable_pages``; the pages
+    it clipped, ``clipped_pages``) differs from the plan: another page count, a page without every
+    text of its planned rows (labels, values, and the repeated header), a page with a clipped cell.
+    None when it prints as planned."""
+    if len(pages) != sheet.page_count:
+        return f"{len(pages)} pages, planned {sheet.page_count}"
+    if clipped:
+        return f"text cut off on pages {list(clipped)}"
+    starts = [0, *sheet.page_starts, sheet.row_count]
+    header = sheet.repeat_rows
+    for number, (start, end) in enumerate(zip(starts, starts[1:])):
+        rows = set(range(start, end)) | (set(header) if number and header and start > max(header) else set())
+        footer = re.escape(comparable(sheet.name)) + r"第\d+页共\d+页"
+        text = re.sub(footer, "", pages[number])
+        for cell in sorted((c for c in sheet.cells if c.row in rows), key=lambda c: (c.row, c.col)):
+            for para in cell.paragraphs:
+                if comparable(para) not in text:
+                    return f"page {number + 1} lacks {para[:30]!r} (row {cell.row})"
     return None

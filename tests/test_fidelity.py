@@ -48,6 +48,55 @@ def test_docx_sets_east_asian_font_and_repeats_the_indicator_header(fidelity_bui
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
 
 
+def test_docx_leaves_nothing_vertical_to_the_face(fidelity_build):
+    """Exact line pitch (the plan's) in every paragraph of a form, cell margins equal to the PDF's
+    padding, rows at least as tall as planned, no paragraph defaults or CJK/Latin spacing of the
+    template, and the footer inside the bottom margin: the page holds whatever face prints it."""
+    import docx
+    from docx.oxml.ns import qn
+
+    job, sheet = job_named(fidelity_build, LONG_FORM)
+    document = docx.Document(job.stem.with_suffix(".docx"))
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    spacing = defaults.find(qn("w:spacing"))
+    assert (spacing.get(qn("w:before")), spacing.get(qn("w:after")), spacing.get(qn("w:line"))) == ("0", "0", "240")
+    assert defaults.find(qn("w:autoSpaceDE")).get(qn("w:val")) == defaults.find(qn("w:autoSpaceDN")).get(qn("w:val")) == "0"
+    body = document.element.body
+    line = str(int(sheet.metrics.line * 20))
+    for tc in body.iter(qn("w:tc")):
+        for p in tc.findall(qn("w:p")):
+            spacing = p.find(qn("w:pPr")).find(qn("w:spacing"))
+            assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule")), spacing.get(qn("w:after"))) == (line, "exact", "0")
+    headings = [p for p in body.findall(qn("w:p")) if p.find(qn("w:r")) is not None]
+    for paragraph, heading in zip(headings, sheet.headings):
+        assert paragraph.find(qn("w:pPr")).find(qn("w:spacing")).get(qn("w:lineRule")) == "exact"
+    margins = body.find(qn("w:tbl")).find(qn("w:tblPr")).find(qn("w:tblCellMar"))
+    assert int(margins.find(qn("w:top")).get(qn("w:w"))) == round(sheet.metrics.padding[0] * 20)
+    assert int(margins.find(qn("w:left")).get(qn("w:w"))) == round(sheet.metrics.padding[1] * 20)
+    rows = [tr.find(qn("w:trPr")) for index, table in enumerate(body.findall(qn("w:tbl"))) for tr in table.findall(qn("w:tr"))
+            if index < 2 or tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is None]  # not the header again on later pages
+    heights = [int(row.find(qn("w:trHeight")).get(qn("w:val"))) for row in rows]
+    planned = [round(h * 20) for h in sheet.row_heights(lambda c: sheet.metrics.cell_height(c.lines))]
+    assert heights == planned
+    section = document.sections[0]
+    footer = section.footer._element.find(qn("w:p")).find(qn("w:pPr")).find(qn("w:spacing"))
+    assert footer.get(qn("w:lineRule")) == "exact"
+    assert section.footer_distance + int(footer.get(qn("w:line"))) * 635 < section.bottom_margin  # EMU: 635 a twip
+
+
+def test_xlsx_columns_are_the_planned_pixels_wide(fidelity_build):
+    """ECMA-376 §18.3.1.13: a column of w characters is drawn Truncate(((256 w + Truncate(128 / 7)) / 256) × 7)
+    pixels wide (the 5 px of padding included): the planned millimetres, less than a pixel short."""
+    from openpyxl.utils import get_column_letter
+
+    for job, sheet in jobs(fidelity_build):
+        ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
+        for index, mm in enumerate(sheet.column_widths_mm(), 1):
+            width = ws.column_dimensions[get_column_letter(index)].width
+            pixels = math.floor((256 * width + math.floor(128 / 7)) / 256 * 7)
+            assert mm * 96 / 25.4 - 1 < pixels <= mm * 96 / 25.4, (job.name, index)
+
+
 def test_xlsx_holds_the_layout_grid(fidelity_build):
     for job, sheet in jobs(fidelity_build):
         path = job.stem.with_suffix(".xlsx")
@@ -59,14 +108,18 @@ def test_xlsx_stores_amounts_as_numbers_and_texts_as_text(fidelity_build):
         ws = openpyxl.load_workbook(job.stem.with_suffix(".xlsx")).active
         top = len(sheet.headings) + 1
         starts = xlsx_row_starts(job.stem.with_suffix(".xlsx"), top)
+        header_end = max(sheet.repeat_rows) + 1
         for cell in sheet.cells:
-            written = ws.cell(row=starts[cell.row], column=1 + cell.col)
+            # a label running on below the header Excel repeats stands below it (writers.xlsx)
+            below_header = cell.row < header_end < cell.row + cell.rowspan
+            written = ws.cell(row=starts[header_end if below_header else cell.row], column=1 + cell.col)
             if cell.amount is not None:
                 shown = MONEY_FORMAT if "." in cell.text else WHOLE_MONEY_FORMAT  # the 2020 forms print whole 元
                 assert written.data_type == "n" and written.number_format == shown
             elif cell.text:
                 assert written.data_type == "s", (cell.text, written.data_type)
-        assert int(ws.page_setup.paperSize) == 9 and int(ws.page_setup.fitToWidth) == 1  # 9 is A4
+        assert int(ws.page_setup.paperSize) == 9 and 50 <= int(ws.page_setup.scale) <= 100  # 9 is A4
+        assert not ws.sheet_properties.pageSetUpPr.fitToPage  # Excel ignores manual page breaks "fitting to" pages
         repeat = starts[sheet.repeat_rows[0]]
         assert ws.print_title_rows == f"${repeat}:${repeat}"
         assert all(height <= 409 for height in (ws.row_dimensions[r].height for r in range(top, ws.max_row + 1))
@@ -94,11 +147,10 @@ def test_xlsx_borders_every_edge_and_rows_fit_their_text(fidelity_build):
     assert lines > 5 and ws.row_dimensions[top + 8].height >= lines * 10.5 * 1.2
 
 
-def test_xlsx_rows_are_as_tall_as_the_pdf_prints_them(fidelity_build):
-    """The XLSX's row heights come from the page plan's measure: each row as tall as in the PDF, or
-    one line taller where a text fills its PDF line to within half a character (宋体 in Excel or
-    WPS may set a little wider). Only a row too tall for one worksheet row differs, spread over
-    several (``xlsx_row_starts``)."""
+def test_xlsx_rows_are_as_tall_as_the_pdf_prints_them_or_as_excel_needs(fidelity_build):
+    """Each XLSX row is as tall as the PDF prints it (the plan's row), or as its planned lines need in
+    the tallest common Song face (Excel sets no line pitch), rounded up to Excel's whole pixels; and
+    every page's rows fit the page at the print scale."""
     from weasyprint.formatting_structure import boxes
 
     from formgen.writers import pdf
@@ -114,13 +166,17 @@ def test_xlsx_rows_are_as_tall_as_the_pdf_prints_them(fidelity_build):
     ws = openpyxl.load_workbook(path).active
     top = len(sheet.headings) + 1
     starts = xlsx_row_starts(path, top) + [ws.max_row + 1]
-    taller = 0
-    for row, [height] in ((r, h) for r, h in printed.items() if len(h) == 1):  # rows whole on one page
+    line = float(sheet.font_size_pt) * 1.44  # Noto Serif CJK's lines, 1.437 em
+    needed = sheet.row_heights(lambda c: max(sheet.metrics.cell_height(c.lines), c.lines * line + 4))
+    assert len(starts) == sheet.row_count + 1 and len(printed) > 50
+    for row, [height] in printed.items():
         written = sum(ws.row_dimensions[r].height for r in range(starts[row], starts[row + 1]))
-        line = float(sheet.font_size_pt) * 1.35
-        assert height - 0.01 <= written <= height + line + 0.5, (row, height, written)
-        taller += written > height + 0.5
-    assert len(starts) == sheet.row_count + 1 and taller <= len(printed) // 4
+        assert height - 0.01 <= needed[row] - 0.01 <= written <= needed[row] + 0.75, (row, height, written)
+    pages = [0, *sheet.page_starts, sheet.row_count]
+    tallest = max(sum(ws.row_dimensions[r].height for r in range(starts[a] if a else 1, starts[b]))
+                  + (sum(ws.row_dimensions[r].height for r in range(starts[min(sheet.repeat_rows)], starts[max(sheet.repeat_rows) + 1])) if a else 0)
+                  for a, b in zip(pages, pages[1:]))
+    assert tallest * ws.page_setup.scale / 100 <= (210 - 30) / 25.4 * 72
 
 
 def test_pdf_holds_every_text_in_an_embedded_song_face(fidelity_build):
@@ -273,3 +329,26 @@ def test_no_label_wraps_one_character_alone_onto_its_last_line(fidelity_build):
             short = len("".join(lines)) <= 10
             if tag == "th" or short:
                 assert not (len(lines) >= 2 and len(lines[-1].strip()) == 1), (job.name, lines)
+
+
+def test_a_sheet_nothing_planned_is_left_to_the_office_suite(tmp_path):
+    """Without Pango there is no plan (``writers.paginate``): the XLSX prints one page wide with rows
+    estimated without a font, the DOCX sets no row heights, and each suite breaks the pages itself."""
+    import docx
+    from docx.oxml.ns import qn
+    from conftest import SAMPLES
+
+    from formgen.layout import Layouts
+    from formgen.workspace import check
+    from formgen.writers import docx as docx_writer
+    from formgen.writers import xlsx as xlsx_writer
+
+    [job] = check([SAMPLES / "上海市城市管理行政执法局-2023" / "城管执法社会宣传.yaml"]).done
+    sheet = Layouts().sheet(job.loaded.project)
+    xlsx_writer.write(sheet, tmp_path / "form.xlsx")
+    docx_writer.write(sheet, tmp_path / "form.docx")
+    ws = openpyxl.load_workbook(tmp_path / "form.xlsx").active
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and not ws.row_breaks.brk
+    assert all(ws.row_dimensions[r].height >= 20 for r in range(len(sheet.headings) + 1, ws.max_row + 1))
+    body = docx.Document(tmp_path / "form.docx").element.body
+    assert not list(body.iter(qn("w:trHeight")))

@@ -230,3 +230,23 @@ def test_a_typed_formula_shows_its_cell_once(tmp_path):
     assert result.written is None
     [problem] = [p for p in result.problems if "公式" in p]
     assert problem.count("Sheet") == 1 and "!F" in problem and "单引号" in problem
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_a_long_text_the_plan_cut_over_two_pages_reads_back_whole(tmp_path, fmt):
+    """A 目标表 whose 项目概况 fills more than a page: the plan cuts it where the page ends and prints
+    the rest under its label again (``Sheet.continued``); imported, it is one text as written."""
+    from readback import printed_sheet
+
+    shutil.copytree(SAMPLES / "上海市城市管理行政执法局-2020", tmp_path / "ws")
+    path = tmp_path / "ws" / "城管执法监督考核.yaml"
+    text = path.read_text(encoding="utf-8")
+    overview = text.split("项目概况: |\n  ", 1)[1].split("\n", 1)[0]
+    path.write_text(text.replace(overview, "\n  ".join([overview] * 3) + "\n  " + overview[:200], 1), encoding="utf-8")
+    [original] = check([path]).done
+    assert printed_sheet(original.loaded.project).row_count > Layouts().sheet(original.loaded.project).row_count
+    report = build([path], tmp_path / "out", (fmt,))
+    [result] = import_files([report.built[0].stem.with_suffix(f".{fmt}")], tmp_path / "back")
+    assert result.problems == []
+    [imported] = check([result.written]).done
+    assert comparable(imported.loaded.project) == comparable(original.loaded.project)

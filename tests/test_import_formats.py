@@ -8,7 +8,6 @@ Round trips: formgen's own forms converted by LibreOffice (to .xls, .doc, .pdf),
 import shutil
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from test_import import comparable

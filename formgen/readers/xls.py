@@ -8,7 +8,6 @@ BIFF stream first, against the bounds.
 
 from __future__ import annotations
 
-import datetime
 import struct
 from decimal import Decimal
 from pathlib import Path

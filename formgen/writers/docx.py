@@ -6,6 +6,12 @@ section of its own, so that a landscape 自评表 stays landscape.
 Rows are built as WordprocessingML elements directly: python-docx's ``table.cell()``
 API re-scans the table for every access and is slow on long indicator tables.
 
+Nothing vertical is left to the face Word or WPS substitutes for 宋体: every paragraph of a form
+has an exact line pitch (the plan's, ``Sheet.metrics``), cell margins are the PDF's padding, every
+row is at least as tall as the plan made it (``Cell.lines``), the template's paragraph defaults
+(1.15 lines, 10 pt after) are neutralised, and the footer sits inside the bottom margin. So a page
+holds the rows the plan gave it, whatever the face.
+
 Word repeats header rows only from the top of a table, so when a sheet's repeating
 rows sit mid-grid (the indicator header of a 申报表), the grid is written as two
 tables, the second starting with those rows, joined by a paragraph a tenth of a point
@@ -30,6 +36,9 @@ from ..layout.sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Cell, Compilatio
 from .measure import splittable_rows
 
 TWIPS_PER_MM = 1440 / 25.4
+TWIPS_PER_PT = 20
+_FOOTER_PT = 9
+_FOOTER_LINE_PT = 12
 
 
 def write(sheet: Sheet, path) -> None:
@@ -69,10 +78,14 @@ def _set_footer(section, sheet: Sheet, pages_field: str) -> None:
     the planned count."""
     footer = section.footer
     footer.is_linked_to_previous = False
+    # Its line centred in the bottom margin, as the PDF's: inside the margin, so that it never
+    # pushes the body up (python-docx's 12.7 mm and 1.15 lines reached above the 15 mm margin).
+    section.footer_distance = Mm(MARGIN_MM / 2) - Pt(_FOOTER_LINE_PT / 2)
     paragraph = footer.paragraphs[0]._p
     for child in list(paragraph):
         paragraph.remove(child)
     properties = _child(paragraph, "w:pPr")
+    _child(properties, "w:spacing", _spacing(_FOOTER_LINE_PT))
     _child(properties, "w:jc", {"w:val": "center"})
     before, middle, after = sheet.footer_parts
     for text, field, value in ((before, "PAGE", 1), (middle, pages_field, sheet.page_count or 1), (after, None, None)):
@@ -99,7 +112,7 @@ def _restart_page_numbers(section) -> None:
 def _footer_run(parent, text: str) -> None:
     run = _child(parent, "w:r")
     run_properties = _child(run, "w:rPr")
-    _child(run_properties, "w:sz", {"w:val": "18"})  # 9 pt
+    _child(run_properties, "w:sz", {"w:val": str(2 * _FOOTER_PT)})
     _child(run, "w:t", {"xml:space": "preserve"}).text = text
 
 
@@ -154,7 +167,7 @@ def _append_title(document, lines: list[str]) -> None:
     """A compilation's title, alone on its first page, a paragraph a line."""
     anchor = document.element.body.find(qn("w:sectPr"))
     for index, line in enumerate(lines):
-        anchor.addprevious(_paragraph(line, "center", 22, bold=True, after_pt=0, before_pt=0 if index else 200))
+        anchor.addprevious(_paragraph(line, "center", _spacing(before_pt=0 if index else 200), 22, bold=True))
 
 
 def _append_sheet(document, sheet: Sheet) -> None:
@@ -165,7 +178,9 @@ def _append_sheet(document, sheet: Sheet) -> None:
     body = document.element.body
     anchor = body.find(qn("w:sectPr"))
     for heading in sheet.headings:
-        anchor.addprevious(_paragraph(heading.text, heading.align, heading.size_pt, heading.bold, after_pt=6))
+        line, margins = sheet.metrics.heading(heading.kind)
+        anchor.addprevious(_paragraph(heading.text, heading.align, _spacing(line, after_pt=margins), heading.size_pt,
+                                      heading.bold))
     header = min(sheet.repeat_rows) if sheet.repeat_rows else None
     edges = sorted({0, sheet.row_count, *sheet.page_starts, *([header] if header else [])})
     previous = None
@@ -197,6 +212,23 @@ def _set_fonts(document, size_pt: float) -> None:
             fonts.attrib.pop(qn(theme), None)
     document.styles["Normal"].font.size = Pt(size_pt)
     document.styles["Normal"].paragraph_format.space_after = Pt(0)
+    _neutralise_paragraph_defaults(defaults)
+
+
+def _neutralise_paragraph_defaults(defaults) -> None:
+    """No space around paragraphs, single lines, and no space Word and WPS would add between CJK and
+    Latin text or digits (``autoSpaceDE``/``autoSpaceDN``, on unless said otherwise: a quarter em
+    each that the plan does not count)."""
+    paragraph_defaults = defaults.find(qn("w:pPrDefault"))
+    if paragraph_defaults is None:
+        paragraph_defaults = _child(defaults, "w:pPrDefault")
+    old = paragraph_defaults.find(qn("w:pPr"))
+    if old is not None:
+        paragraph_defaults.remove(old)
+    properties = _child(paragraph_defaults, "w:pPr")
+    _child(properties, "w:autoSpaceDE", {"w:val": "0"})
+    _child(properties, "w:autoSpaceDN", {"w:val": "0"})
+    _child(properties, "w:spacing", {"w:before": "0", "w:after": "0", "w:line": "240", "w:lineRule": "auto"})
 
 
 def _set_page(section, orientation: str) -> None:
@@ -214,25 +246,32 @@ def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = 
     properties = _child(table, "w:tblPr")
     _child(properties, "w:tblW", {"w:w": str(sum(widths)), "w:type": "dxa"})
     _child(properties, "w:jc", {"w:val": "center"})
+    metrics = sheet.metrics
     borders = _child(properties, "w:tblBorders")
+    rule = str(round(metrics.rule * 8))  # eighths of a point
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        _child(borders, f"w:{side}", {"w:val": "single", "w:sz": "4", "w:space": "0", "w:color": "000000"})
+        _child(borders, f"w:{side}", {"w:val": "single", "w:sz": rule, "w:space": "0", "w:color": "000000"})
     _child(properties, "w:tblLayout", {"w:type": "fixed"})
-    margins = _child(properties, "w:tblCellMar")
-    for side, twips in (("top", 45), ("left", 85), ("bottom", 45), ("right", 85)):
-        _child(margins, f"w:{side}", {"w:w": str(twips), "w:type": "dxa"})
+    margins = _child(properties, "w:tblCellMar")  # the PDF's padding
+    above, beside = (str(round(pt * TWIPS_PER_PT)) for pt in metrics.padding)
+    for side, twips in (("top", above), ("left", beside), ("bottom", above), ("right", beside)):
+        _child(margins, f"w:{side}", {"w:w": twips, "w:type": "dxa"})
     grid = _child(table, "w:tblGrid")
     for width in widths:
         _child(grid, "w:gridCol", {"w:w": str(width)})
 
     owner = sheet.slot_owners()
     splittable = splittable_rows(sheet)
+    heights = _row_heights(sheet)
+    spacing = _spacing(metrics.line)  # the same for every paragraph of every cell
     rows = [(row, True) for row in header_copies] + [(row, False) for row in range(first, end)]
     for row, copy in rows:
         tr = _child(table, "w:tr")
         row_properties = _child(tr, "w:trPr")
         if row not in splittable:  # a very tall row must split, or Word clips its text
             _child(row_properties, "w:cantSplit")
+        if heights:  # as tall as planned; taller only if Word needs more than the plan allowed for
+            _child(row_properties, "w:trHeight", {"w:val": str(heights[row]), "w:hRule": "atLeast"})
         if row in sheet.repeat_rows:
             _child(row_properties, "w:tblHeader")
         col = 0
@@ -241,10 +280,10 @@ def _table(sheet: Sheet, first: int, end: int, header_copies: tuple[int, ...] = 
             width = sum(widths[cell.col : cell.col + cell.colspan])
             if copy:  # the header again: its own cells, and blank ones where a merge runs on below it
                 inside = cell.row + cell.rowspan - 1 <= max(sheet.repeat_rows)
-                tr.append(_cell(cell, width, True, False, keep_with_next=True, with_text=inside))
+                tr.append(_cell(cell, width, spacing, True, False, keep_with_next=True, with_text=inside))
             else:
                 starts_here = cell.row == row or row == first  # a cell crossing the split restarts
-                tr.append(_cell(cell, width, starts_here, continues=cell.row + cell.rowspan - 1 > row,
+                tr.append(_cell(cell, width, spacing, starts_here, continues=cell.row + cell.rowspan - 1 > row,
                                 keep_with_next=row in sheet.keep_rows))
             col = cell.col + cell.colspan
     return table
@@ -257,6 +296,26 @@ def _open_bottom(table) -> None:
     for name in list(bottom.attrib):
         del bottom.attrib[name]
     bottom.set(qn("w:val"), "nil")
+
+
+def _row_heights(sheet: Sheet) -> list[int]:
+    """Each row's planned height in twips, or nothing where the sheet was not planned (no Pango)."""
+    if any(cell.lines is None for cell in sheet.cells):
+        return []
+    return [round(pt * TWIPS_PER_PT) for pt in sheet.row_heights(lambda c: sheet.metrics.cell_height(c.lines))]
+
+
+def _line_twips(pt: float) -> int:
+    """An exact line pitch in twips, never more than the plan's (Word's lines then fit its rows)."""
+    return int(pt * TWIPS_PER_PT)
+
+
+def _spacing(line_pt: float | None = None, after_pt: float = 0, before_pt: float = 0) -> dict[str, str]:
+    """A paragraph's ``w:spacing``: space before and after it, and its exact line pitch if given."""
+    spacing = {"w:before": str(round(before_pt * TWIPS_PER_PT)), "w:after": str(round(after_pt * TWIPS_PER_PT))}
+    if line_pt:
+        spacing.update({"w:line": str(_line_twips(line_pt)), "w:lineRule": "exact"})
+    return spacing
 
 
 def _joint(new_page: bool = False):
@@ -273,8 +332,8 @@ def _joint(new_page: bool = False):
     return p
 
 
-def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_next: bool = False,
-          with_text: bool = True):
+def _cell(cell: Cell, width: int, spacing: dict[str, str], starts_here: bool, continues: bool,
+          keep_with_next: bool = False, with_text: bool = True):
     tc = _element("w:tc")
     properties = _child(tc, "w:tcPr")
     _child(properties, "w:tcW", {"w:w": str(width), "w:type": "dxa"})
@@ -287,17 +346,18 @@ def _cell(cell: Cell, width: int, starts_here: bool, continues: bool, keep_with_
     _child(properties, "w:vAlign", {"w:val": "center"})
     texts = cell.paragraphs if starts_here and with_text and cell.paragraphs else [""]
     for text in texts:
-        tc.append(_paragraph(text, cell.align, keep_with_next=keep_with_next))
+        tc.append(_paragraph(text, cell.align, spacing, keep_with_next=keep_with_next))
     return tc
 
 
-def _paragraph(text: str, align: str, size_pt: float | None = None, bold: bool = False, after_pt: int = 0,
-               before_pt: int = 0, keep_with_next: bool = False):
+def _paragraph(text: str, align: str, spacing: dict[str, str], size_pt: float | None = None, bold: bool = False,
+               keep_with_next: bool = False):
+    """A paragraph of one run, spaced as ``_spacing`` says."""
     p = _element("w:p")
     properties = _child(p, "w:pPr")
     if keep_with_next:  # in a table row: Word and LibreOffice keep the row with the next one
         _child(properties, "w:keepNext")
-    _child(properties, "w:spacing", {"w:before": str(before_pt * 20), "w:after": str(after_pt * 20)})
+    _child(properties, "w:spacing", spacing)
     _child(properties, "w:jc", {"w:val": align})
     if text:
         run = _child(p, "w:r")

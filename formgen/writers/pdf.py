@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -32,13 +33,28 @@ _ALIGN_CLASS = {"left": None, "center": "center", "right": "amount"}
 REQUIRED_FONT = "Noto Serif CJK SC"
 # How each edge of the grid joins: segments of one cell have no border between
 # them, and the second table overlaps the first by one rule so lines do not double.
+# The page's content box is the table's width in every format (no body margin); the planned
+# pages open where planned (``.opens-page``); an empty cell is a line tall, as in Word and Excel.
 _PRINT_CSS = """
+body { margin: 0; }
 .open-top { border-top: none; } .open-bottom { border-bottom: none; }
 tr.keep { break-after: avoid; }
 tr.split { break-inside: auto; }
+.opens-page { break-before: page; }
+td:empty::before, th:empty::before { content: "\\200b"; }
 table.continued { margin-top: -0.75pt; }
 h1.cover { font-size: 22pt; margin-top: 70mm; }
 """
+# A break opportunity that prints nothing (and that text extraction does not return): before the
+# unit of an indicator value, ``≥31000.00(件)``, which would otherwise be one word broken anywhere
+# (``≥31000.00(件`` / ``)``) in a cell too narrow for it.
+BREAK = "\u200b"
+_VALUE_WITH_UNIT = re.compile(r"^([<>=≤≥＜＞≈约]*\s*[\d.,]+\s*)([(（][^()（）]{1,12}[)）])$")
+
+
+def printed(paragraph: str) -> str:
+    """A paragraph as the PDF prints it: an indicator value may break before its unit."""
+    return _VALUE_WITH_UNIT.sub(lambda match: match.group(1) + BREAK + match.group(2), paragraph)
 
 
 _ONLY_OTHERS = "也可以只生成 DOCX 和 XLSX：加 -f docx,xlsx"
@@ -55,6 +71,7 @@ class _Segment:
     rowspan: int
     classes: list[str]
     with_text: bool
+    style: str  # its planned height (where the segment is the whole cell), and a wider padding if planned
 
 
 @dataclass
@@ -110,7 +127,7 @@ def write_compilation(compilation: Compilation, path) -> None:
 def _title_page(compilation: Compilation) -> Path:
     """The PDF page holding a compilation's title, printed once and kept in its cache folder:
     an edit of one form then rebuilds its 汇总表 PDF without starting WeasyPrint for the title."""
-    key = f"{compilation.title}\0{compilation.stylesheet}\0{_font_faces()}"
+    key = f"{compilation.title}\0{compilation.stylesheet}\0{_PRINT_CSS}\0{_font_faces()}"
     page = compilation.cache / f"title-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pdf"
     if not page.is_file():
         html = render_html(None, compilation.stylesheet, cover_title=compilation.title_lines)
@@ -148,10 +165,19 @@ def render_html(sheet: Sheet | None, css: str | None = None, cover_title: list[s
     title page (its lines)."""
     css = sheet.stylesheet if css is None else css
     footer = _footer_css(sheet) if sheet else ""
+    parts = _parts(sheet) if sheet else []
     return _ENVIRONMENT.get_template("print.html").render(
-        sheet=sheet, parts=_parts(sheet) if sheet else [], css=_font_faces() + css + _PRINT_CSS + footer,
-        splittable=splittable_rows(sheet) if sheet else set(),
-        title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
+        sheet=sheet, parts=parts, css=_font_faces() + css + _PRINT_CSS + footer,
+        splittable=splittable_rows(sheet) if sheet else set(), opening=_page_openings(sheet, parts) if sheet else {},
+        printed=printed, title="".join(cover_title) if cover_title else sheet.name, cover_title=cover_title)
+
+
+def _page_openings(sheet: Sheet, parts: list[list[_Group]]) -> dict:
+    """What opens each planned page (``.opens-page``): its row, or the table whose body it opens (a
+    row opening a page right under the header would leave the header behind at the foot of the page
+    before), by row: ``{row: "row" | "table"}``."""
+    first_body_rows = {part[1].first for part in parts if part[0].tag == "thead" and len(part) > 1}
+    return {row: "table" if row in first_body_rows else "row" for row in sheet.page_starts}
 
 
 def _footer_css(sheet: Sheet) -> str:
@@ -195,8 +221,24 @@ def _group(sheet: Sheet, tag: str, a: int, b: int, largest: dict) -> _Group:
         if cell.row + cell.rowspan > b:
             classes.append("open-bottom")
         with_text = largest[id(cell)] == (a, top)
-        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text))
+        whole = top == cell.row and bottom == cell.row + cell.rowspan
+        style = _planned_style(cell, sheet.metrics, whole)
+        rows[top - a].append(_Segment(cell, "th" if cell.is_label else "td", bottom - top, classes, with_text, style))
     return _Group(tag, a, rows)
+
+
+def _planned_style(cell: Cell, metrics, whole: bool) -> str:
+    """The CSS that prints a cell as planned, where its own lines would not: as many lines tall as
+    planned (where the segment is the whole cell), and wrapped narrower where the plan says
+    (``Cell.narrower``: padding on the side the text is away from, or both sides of centred text).
+    Only those cells have a style: WeasyPrint parses each one."""
+    taller = whole and cell.lines and cell.lines > cell.printed_lines
+    rules = [f"height: {cell.lines * metrics.line:.3f}pt"] if taller else []
+    if cell.narrower:
+        padding, extra = metrics.padding[1], cell.narrower
+        sides = {"center": (extra / 2, extra / 2), "right": (extra, 0)}.get(cell.align, (0, extra))
+        rules += [f"padding-left: {padding + sides[0]:.3f}pt", f"padding-right: {padding + sides[1]:.3f}pt"]
+    return "; ".join(rules)
 
 
 def _largest_segment(cell: Cell, tables) -> tuple[int, int]:

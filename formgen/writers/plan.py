@@ -1,73 +1,103 @@
-"""The page plan, measured: where each page of a form starts, without laying the form out.
+"""The page plan, measured: where each page of a form starts and how tall each row is, for every
+format, without laying the form out.
 
-Every format prints the pages the PDF prints (``paginate``). Laying a form out with
-WeasyPrint to find them costs about 80 ms; the plan needs much less: the height of every
-row and the rules WeasyPrint breaks a table by.
+Every format prints the pages and the rows the plan gives (``paginate``): the PDF leaves each
+cell as many lines as planned and breaks its pages at the planned rows, the DOCX sets its rows at
+least as tall and its lines as far apart, the XLSX sets its row heights from the planned lines.
+Laying a form out with WeasyPrint to find its pages costs about 80 ms; the plan needs much less:
+the lines of every cell and the rules WeasyPrint breaks a table by.
 
-* Heights: each cell's text is broken into lines by WeasyPrint's own line breaker
-  (``split_first_line``: Pango, with the faces, size and width the PDF uses), so a cell
-  wraps here exactly where it wraps in the PDF. The geometry around the text (padding,
-  borders, margins, line heights, page box) is read once per stylesheet and orientation
-  from a two-row calibration layout, so it follows the stylesheet.
-* Placing: rows go down the page as in WeasyPrint's table layout. A row is as tall as the
-  tallest cell ending in it, a merged cell counted from its first row when that row is on
-  the same page. A row that does not fit opens the next page, unless the row before it is
-  a keep row (``break-after: avoid``): the page then opens at the first row of that run. A
-  page past the header rows starts with them again. A very tall row (``measure.
-  splittable_rows``: long goals) is split as WeasyPrint splits it: the lines that fit stay,
-  two of a paragraph at least on either side, the rest open the next page.
+* Lines: each paragraph is broken into lines by WeasyPrint's own line breaker (``split_first_line``:
+  Pango, with the faces, size and width the PDF uses), so a cell wraps here exactly where it wraps
+  in the PDF; and counted again as an office suite would set it in the widest common Song face
+  (``measure.office_lines``). Each paragraph is planned the larger count: a DOCX or XLSX never
+  needs more lines than planned. A paragraph whose last line would hold one character alone
+  ("指/标") is wrapped one em narrower where that costs no line (``Cell.narrower``). The geometry
+  around the text (padding, borders, margins, line heights, page box) is read once per stylesheet
+  and orientation from a two-row calibration layout, so it follows the stylesheet.
+* Placing: rows go down the page as in WeasyPrint's table layout. A row is as tall as the tallest
+  cell ending in it, a merged cell counted from its first row when that row is on the same page. A
+  row that does not fit opens the next page, unless the row before it is a keep row
+  (``break-after: avoid``): the page then opens at the first row of that run. A page past the
+  header rows starts with them again. ``_OFFICE_SLACK_PX`` at the bottom of each page stays free.
+* Long texts: a very tall row (over ``_SPLITTABLE_SHARE`` of a page: long goals) that does not fit
+  is cut at the last line that does, two lines of a paragraph at least on either side: the rest of
+  its texts opens the next page in a row of its own, under the rows heading them again
+  (``Sheet.continued``), so that every format cuts them at the same line and prints their labels
+  on both pages.
+* Widows: a last page holding a single indicator row (with the 总分 and 评分等级 kept with it) takes
+  one more row from the page before, when that fits.
 
-What it does not model it does not guess: a tall row split below the repeated header or
-holding a merged cell, a row taller than a page, or a run of keep rows filling a page
-answers None, and the form is laid out with WeasyPrint instead (``pdf.paginate``). None
-of the samples needs that. The PDF writer checks its pages against the plan either way.
+What it does not model it does not guess: a long text below the repeated header (the header, its
+labels and its text would all have to be cut together), a row taller than a page, or a run of keep
+rows filling a page answers None, and the form is laid out with WeasyPrint instead
+(``pdf.paginate``). None of the samples needs that. The PDF writer checks its pages against the
+plan either way.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ..layout.sheet import Cell, Heading, Sheet
+from ..layout.sheet import Cell, Heading, Metrics, Sheet, reads_back
 from . import pdf
-from .measure import splittable_rows
+from .measure import office_lines
 
 _SAMPLE_TEXT = "测"
 _PT_PER_PX = 0.75  # CSS px are 1/96 in
 # How often the plan of a cut sheet is measured again: labels repeated on a new page can
 # make a row taller and move a later break (on every sample the first check agrees).
 _ROUNDS = 3
+_MAX_CUTS = 30  # long texts cut over pages, at most, before the plan gives up on a form
+# How much narrower an office suite's text is than the PDF's, in CSS px: none. Word's cell margins
+# are the PDF's padding, and the PDF's rules take 1 px more; an XLSX cell has no indent, and Excel's
+# cell margins (2 px or so) are narrower than the PDF's padding (5.7 px), which more than makes up for
+# the pixel Excel may drop from a column. Where the measure of ``office_lines`` says a text needs more
+# lines than in the PDF, it gets them.
+_OFFICE_INSET_PX = 0.0
+# Room left free at the bottom of every page, in CSS px, for what Word and LibreOffice add to a
+# DOCX page that the PDF does not have: the one-point paragraphs joining its tables (one above the
+# indicator header, one opening each later page), and their rules printed twice.
+_OFFICE_SLACK_PX = 4.0
+# A row taller than this share of a page may be cut over two (the share ``measure.splittable_rows``
+# estimates without a font).
+_SPLITTABLE_SHARE = 0.4
+# CSS's default orphans and widows: a paragraph cut over two pages keeps two lines on each.
+_ORPHANS = _WIDOWS = 2
 
 
 def paginate(sheet: Sheet, keep_layout: bool = True) -> Sheet:
-    """The sheet cut into the pages every format prints: measured, or laid out by WeasyPrint
-    where the measure cannot tell (see the module's docstring)."""
-    pages = plan_pages(sheet)
-    if pages is None:
+    """The sheet as every format prints it (``plan``), or laid out by WeasyPrint where the measure
+    cannot tell (see the module's docstring)."""
+    planned = plan(sheet)
+    if planned is None:
         return pdf.paginate(sheet, keep_layout)
-    return sheet.split_at(*pages)
+    return planned
 
 
-def page_starts(sheet: Sheet) -> tuple[int, ...] | None:
-    """The rows that open pages 2, 3, … (see ``plan_pages``), or None when the measure cannot tell."""
-    pages = plan_pages(sheet)
-    return pages and pages[0]
-
-
-def plan_pages(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
-    """The rows that open pages (a row running over a page opens none) and the number of pages,
-    as WeasyPrint will print the sheet once it is cut there (its labels repeated on each page),
-    or None when the measure cannot tell."""
-    pages = _place_rows(sheet)
-    for _ in range(_ROUNDS):
-        if pages is None:
-            return None
-        again = _place_rows(sheet.split_at(pages[0]))
-        if again == pages:
-            return pages
-        pages = again
-    return None
+def plan(sheet: Sheet) -> Sheet | None:
+    """The sheet as WeasyPrint will print it, and every other format with it: its long texts cut
+    where pages end, cut into its pages (``Sheet.split_at``: labels repeated on each), each cell's
+    planned lines and the measured metrics set; or None when the measure cannot tell."""
+    geometry = _geometry(sheet.stylesheet, sheet.orientation)
+    for _ in range(_MAX_CUTS):
+        placed = _place_rows(sheet, geometry)
+        if not isinstance(placed, _Cut):
+            break
+        sheet = sheet.continued(placed.row, placed.parts)
+    else:
+        return None
+    pages = _settled(sheet, geometry, placed)
+    if pages is None:
+        return None
+    starts, count = _without_widow(sheet, geometry, pages)
+    cut = sheet.split_at(starts, count)
+    measured = _measured(cut, geometry)
+    return replace(cut, metrics=geometry.metrics, cells=[
+        replace(c, lines=sum(measured[id(c)].planned), printed_lines=sum(measured[id(c)].printed),
+                narrower=measured[id(c)].narrower * _PT_PER_PX) for c in cut.cells])
 
 
 @dataclass(frozen=True)
@@ -85,22 +115,70 @@ class _Geometry:
     line_height: float  # of a line of text in a cell
     cell_extra_height: float  # padding and borders above and below a cell's text
     cell_extra_width: float  # and beside it
+    font_px: float  # the size of a cell's text
+    metrics: Metrics  # the same, in points, for the other formats
+    measured: dict = field(default_factory=dict, compare=False)  # a cell's lines, by its texts and width
+
+    def cell_height(self, lines: int) -> float:
+        return lines * self.line_height + self.cell_extra_height
 
 
-def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
-    """The page starts and the page count of ``sheet`` as it is (cut or not), or None (see the
+@dataclass(frozen=True)
+class _Cut:
+    """A row of long texts to cut where the page ends: by column, each text's paragraphs before the
+    cut and after it."""
+
+    row: int
+    parts: dict
+
+
+def _settled(sheet: Sheet, geometry: _Geometry, placed) -> tuple[tuple[int, ...], int] | None:
+    """The pages of ``sheet`` as WeasyPrint will print it once it is cut there (its labels repeated
+    on each page): placed again until they agree, or None."""
+    pages = placed
+    for _ in range(_ROUNDS):
+        if pages is None or isinstance(pages, _Cut):
+            return None
+        again = _place_rows(sheet.split_at(pages[0]), geometry)
+        if again == pages:
+            return pages
+        pages = again
+    return None
+
+
+def _without_widow(sheet: Sheet, geometry: _Geometry, pages: tuple[tuple[int, ...], int]) -> tuple[tuple[int, ...], int]:
+    """The pages, the last one opened a row earlier where it would hold a single row (or a single run
+    of keep rows: the last indicator row with 总分 and 评分等级) and the row before can join it."""
+    starts, count = pages
+    if not starts or count != len(starts) + 1:
+        return pages
+    if any(row not in sheet.keep_rows for row in range(starts[-1], sheet.row_count - 1)):
+        return pages  # two rows at least that may part: no widow
+    start = starts[-1] - 1
+    while start - 1 in sheet.keep_rows:
+        start -= 1
+    earlier = starts[-2] if len(starts) > 1 else 0
+    if start <= earlier or (sheet.repeat_rows and start <= max(sheet.repeat_rows)):
+        return pages
+    moved = (*starts[:-1], start)
+    return (moved, count) if _place_rows(sheet.split_at(moved), geometry, forced=set(moved)) == (moved, count) else pages
+
+
+def _place_rows(sheet: Sheet, geometry: _Geometry, forced: set[int] = frozenset()):
+    """The page starts and the page count of ``sheet`` as it is (cut or not), ``forced`` rows opening
+    pages wherever they fall; or the ``_Cut`` of a row of long texts to make first; or None (see the
     module's docstring)."""
-    geometry = _geometry(sheet.stylesheet, sheet.orientation)
-    lines = paragraph_lines(sheet, geometry)
-    heights = _cell_heights(lines, geometry)
+    lines = planned_lines(sheet, geometry)
+    heights = {key: geometry.cell_height(sum(counts)) for key, counts in lines.items()}
     starting: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
     for cell in sheet.cells:
         starting[cell.row].append(cell)
         ending[cell.row + cell.rowspan - 1].append(cell)
-    splittable = splittable_rows(sheet)
+    tall = _SPLITTABLE_SHARE * (geometry.page_bottom - geometry.page_top)
+    splittable = {row for row, h in enumerate(sheet.row_heights(lambda c: heights[id(c)])) if h > tall}
     header = sheet.repeat_rows
-    bottom = geometry.page_bottom - geometry.table_edge
+    bottom = geometry.page_bottom - _OFFICE_SLACK_PX - geometry.table_edge
 
     def height(row: int, tops: dict[int, float]) -> float:
         """The row's height on a page where ``tops`` holds the tops of the rows placed so far."""
@@ -108,7 +186,6 @@ def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
         return max([top] + [tops[c.row] + heights[id(c)] for c in ending[row] if c.row in tops]) - top
 
     starts: list[int] = []
-    count = 1
     tops: dict[int, float] = {}
     y = geometry.page_top + geometry.first_heading_top + _headings_height(sheet, geometry) + geometry.table_edge
     page_start, row = 0, 0
@@ -116,104 +193,150 @@ def _place_rows(sheet: Sheet) -> tuple[tuple[int, ...], int] | None:
         tops[row] = y
         row_bottom = y + height(row, tops)
         content_bottom = max([row_bottom] + [y + heights[id(c)] for c in starting[row]])
-        if content_bottom <= bottom * (1 + 1e-9):  # WeasyPrint's own tolerance
+        opens = row in forced and row != page_start
+        if not opens and content_bottom <= bottom * (1 + 1e-9):  # WeasyPrint's own tolerance
             y, row = row_bottom, row + 1
             continue
-        if row in splittable:  # WeasyPrint splits it: its text runs on at the top of the next page
-            rest = _rest_of_split_row(starting[row], lines, y, geometry)
-            if rest is None or (header and row > max(header)) or geometry.page_top + rest > bottom:
-                return None  # below a repeated header, or running over one more page: not modelled
-            count, page_start, row, tops = count + 1, row, row + 1, {}
-            y = geometry.page_top + rest
-            continue
-        if row == page_start:
-            return None  # taller than a page: WeasyPrint would split it
         start = row
-        while start - 1 in sheet.keep_rows:
-            start -= 1
-        if header and min(header) <= start <= max(header):
-            start = max(header) + 1  # the whole header moves: the page opens below it, as it repeats
-        if start <= page_start:
-            return None
+        if not opens:
+            if row in splittable and not (header and row > max(header)):
+                cut = _cut(sheet, row, starting[row], ending[row], tops, lines, geometry, bottom)
+                if cut is not None:
+                    return cut
+            if row == page_start:
+                return None  # taller than a page, and not a row of long texts to cut
+            while start - 1 in sheet.keep_rows:
+                start -= 1
+            if header and min(header) <= start <= max(header):
+                start = max(header) + 1  # the whole header moves: the page opens below it, as it repeats
+            if start <= page_start:
+                return None
         starts.append(start)
-        count += 1
         page_start, row, tops = start, start, {}
         y = geometry.page_top + geometry.table_edge
         if header and start > max(header):  # the header rows again at the top
             for repeated in header:
                 tops[repeated] = y
                 y += height(repeated, tops)
-    return tuple(starts), count
+    return tuple(starts), len(starts) + 1
 
 
-# CSS's default orphans and widows: a paragraph split over two pages leaves two lines on each.
-_ORPHANS = _WIDOWS = 2
-
-
-def _rest_of_split_row(cells: list[Cell], lines: dict[int, list[int]], top: float, geometry: _Geometry) -> float | None:
-    """The height of what a split row prints at the top of the next page: the lines of its cells
-    (``lines``: by paragraph) that did not fit on this page (lines may reach the page's very bottom),
-    each paragraph keeping two lines on either side of the break, and the cells' bottom padding and
-    border. None when it is not a split WeasyPrint makes this way (a merged cell in the row, nothing
-    that fits)."""
-    edge = geometry.cell_extra_height / 2  # border and padding above the first line, and below the last
-    room = (geometry.page_bottom * (1 + 1e-9) - top - edge) / geometry.line_height  # lines that fit, and a part
-    if cells == [] or any(c.rowspan > 1 for c in cells):
+def _cut(sheet: Sheet, row: int, cells: list[Cell], ending: list[Cell], tops: dict[int, float],
+         lines: dict[int, list[int]], geometry: _Geometry, bottom: float) -> _Cut | None:
+    """Where to cut the long texts of ``row``, whose top is at ``tops[row]``, so that the row ends
+    above ``bottom``: each text that does not fit keeps the lines that do (``_cut_text``). None when
+    none of them can be cut there (too little room), or the row is not one this cut models (a
+    merged cell starts in it, a label beside the texts does not fit, a merged cell ending in it
+    runs past the page)."""
+    top = tops[row]
+    room = int((bottom * (1 + 1e-9) - top - geometry.cell_extra_height) / geometry.line_height)
+    if any(c.rowspan > 1 for c in cells) or any(c.row != row and (c.row not in tops or tops[c.row] + geometry.cell_height(
+            sum(lines[id(c)])) > bottom) for c in ending):
         return None
-    rest, placed = 0.0, 0
+    columns = _column_widths(sheet, geometry)
+    parts = {}
     for cell in cells:
-        total = sum(lines[id(cell)])
-        if total <= room < total + edge / geometry.line_height:
-            return None  # its last line fits, its bottom padding not: not modelled
-        fitting = _fitting_lines(lines[id(cell)], int(room))
-        placed += fitting
-        if fitting < total:
-            rest = max(rest, (total - fitting) * geometry.line_height + edge)
-    return rest if rest and placed else None
-
-
-def _fitting_lines(paragraphs: list[int], room: int) -> int:
-    """How many of a cell's lines (given per paragraph) print above a break after ``room`` lines:
-    a paragraph cut there keeps ``_ORPHANS`` lines before it and ``_WIDOWS`` after, or moves whole."""
-    before = 0
-    for lines in paragraphs:
-        if before + lines <= room:
-            before += lines
+        if sum(lines[id(cell)]) <= room:
             continue
-        inside = min(room - before, lines - _WIDOWS)
-        return before + inside if inside >= _ORPHANS else before
-    return before
+        if cell.is_label:
+            return None
+        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
+        cut = _cut_text(cell.paragraphs, lines[id(cell)], room, width, geometry)
+        if cut is None:
+            return None
+        parts[cell.col] = cut
+    return _Cut(row, parts) if parts else None
 
 
-def _cell_heights(lines: dict[int, list[int]], geometry: _Geometry) -> dict[int, float]:
-    """The height of each cell's box (by ``id``), from its lines (by paragraph)."""
-    return {key: sum(counts) * geometry.line_height + geometry.cell_extra_height for key, counts in lines.items()}
+def _cut_text(paragraphs: list[str], planned: list[int], room: int, width: float,
+              geometry: _Geometry) -> tuple[list[str], list[str]] | None:
+    """The latest cut of a text (its ``paragraphs``, each ``planned`` lines) that leaves at most
+    ``room`` lines before it: between paragraphs, or after a line of the PDF's inside one, two lines
+    of that paragraph at least on either side; and that reads back as it was (``sheet.reads_back``).
+    As (paragraphs before the cut, paragraphs after), or None."""
+    style = geometry.cell_styles[False]
+    best, used = None, 0
+    for index, paragraph in enumerate(paragraphs):
+        head = paragraphs[:index]
+        if index and reads_back(head, cut_inside_paragraph=False):
+            best = (head, paragraphs[index:])
+        starts = _line_starts(paragraph, width, style)
+        for k in range(min(room - used, len(starts) - _WIDOWS), _ORPHANS - 1, -1):  # the latest line first
+            piece = paragraph[: starts[k]]
+            if used + max(k, _office_lines(piece, width, geometry)) <= room and reads_back(
+                    head + [piece], cut_inside_paragraph=True):
+                best = (head + [piece], [paragraph[starts[k]:], *paragraphs[index + 1:]])
+                break
+        used += planned[index]
+        if used > room:
+            break
+    return best
 
 
-def row_heights_pt(sheet: Sheet, narrower_by: float = 0.0) -> list[float]:
-    """Each grid row's height in points as the PDF prints the (cut) sheet, for a format that sets
-    row heights itself (XLSX): as tall as the tallest cell ending in it, a merged cell counted from
-    its first row. ``narrower_by`` px narrows every text, leaving room for a face that sets wider."""
-    geometry = _geometry(sheet.stylesheet, sheet.orientation)
-    ending: list[list[Cell]] = [[] for _ in range(sheet.row_count)]
-    for cell in sheet.cells:
-        ending[cell.row + cell.rowspan - 1].append(cell)
-    heights = _cell_heights(paragraph_lines(sheet, geometry, narrower_by), geometry)
-    tops = [0.0] * (sheet.row_count + 1)
-    for row in range(sheet.row_count):
-        tops[row + 1] = max([tops[row]] + [tops[c.row] + heights[id(c)] for c in ending[row]])
-    return [(bottom - top) * _PT_PER_PX for top, bottom in zip(tops, tops[1:])]
-
-
-def paragraph_lines(sheet: Sheet, geometry: _Geometry | None = None, narrower_by: float = 0.0) -> dict[int, list[int]]:
-    """The lines each paragraph of each cell (by ``id``) wraps to in its columns, as the PDF prints it."""
+def planned_lines(sheet: Sheet, geometry: _Geometry | None = None) -> dict[int, list[int]]:
+    """The lines each paragraph of each cell (by ``id``) is planned: the PDF's or an office suite's,
+    whichever is more. An empty cell has one empty paragraph, as in Word and Excel."""
     geometry = geometry or _geometry(sheet.stylesheet, sheet.orientation)
-    columns = [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
-    lines = {}
+    return {key: measured.planned for key, measured in _measured(sheet, geometry).items()}
+
+
+def pdf_lines(sheet: Sheet) -> dict[int, list[int]]:
+    """The lines each paragraph of each cell (by ``id``) wraps to in the PDF, as WeasyPrint breaks them."""
+    geometry = _geometry(sheet.stylesheet, sheet.orientation)
+    return {key: measured.printed for key, measured in _measured(sheet, geometry).items()}
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """A cell's text as the plan measured it, paragraph by paragraph."""
+
+    printed: list[int]  # the PDF's lines
+    planned: list[int]  # the lines every format leaves it: the PDF's, or an office suite's if more
+    narrower: float  # how much narrower (px) the PDF wraps it, not to leave a last character alone
+
+
+def _measured(sheet: Sheet, geometry: _Geometry) -> dict[int, _Lines]:
+    """Each cell's lines (by ``id``), measured once for a text in a width (forms repeat their labels)."""
+    columns = _column_widths(sheet, geometry)
+    known = geometry.measured
+    measured = {}
     for cell in sheet.cells:
-        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width - narrower_by
-        lines[id(cell)] = [_line_count(p, width, geometry.cell_styles[cell.is_label]) for p in cell.paragraphs]
-    return lines
+        width = sum(columns[cell.col : cell.col + cell.colspan]) - geometry.cell_extra_width
+        key = (*cell.paragraphs, cell.is_label, width)
+        if key not in known:
+            if len(known) > 50_000:  # a long build of varied texts: start again
+                known.clear()
+            known[key] = _measure(cell.paragraphs, width, geometry.cell_styles[cell.is_label], geometry)
+        measured[id(cell)] = known[key]
+    return measured
+
+
+def _measure(paragraphs: list[str], width: float, style, geometry: _Geometry) -> _Lines:
+    """A cell's lines in a box ``width`` px wide. A paragraph whose last line would hold one character
+    alone ("指/标") is wrapped one em narrower, where that leaves every paragraph of the cell as many
+    lines and none with a character alone."""
+    starts = [_line_starts(p, width, style) for p in paragraphs]
+    narrower = 0.0
+    if any(_alone(p, s) for p, s in zip(paragraphs, starts)):
+        closer = [_line_starts(p, width - geometry.font_px, style) for p in paragraphs]
+        if all(len(a) == len(b) and not _alone(p, b) for p, a, b in zip(paragraphs, starts, closer)):
+            starts, narrower = closer, geometry.font_px
+    printed = [len(s) if p else 0 for p, s in zip(paragraphs, starts)] or [1]  # an empty cell: a line (pdf.py)
+    planned = [max(lines, _office_lines(p, width, geometry)) for p, lines in zip(paragraphs or [""], printed)]
+    return _Lines(printed, planned, narrower)
+
+
+def _alone(paragraph: str, starts: list[int]) -> bool:
+    """Whether the last of two lines or more holds one character alone."""
+    return len(starts) > 1 and len(paragraph.rstrip()) - starts[-1] == 1
+
+
+def _column_widths(sheet: Sheet, geometry: _Geometry) -> list[float]:
+    return [float(w) / 100 * geometry.table_width for w in sheet.column_widths]
+
+
+def _office_lines(text: str, width: float, geometry: _Geometry) -> int:
+    return office_lines(text, width - _OFFICE_INSET_PX, geometry.font_px)
 
 
 def _headings_height(sheet: Sheet, geometry: _Geometry) -> float:
@@ -221,41 +344,53 @@ def _headings_height(sheet: Sheet, geometry: _Geometry) -> float:
     total = 0.0
     for heading in sheet.headings:
         style, line_height, margins = geometry.headings[heading.kind]
-        total += _line_count(heading.text, geometry.heading_width, style) * line_height + margins
+        lines = max(_line_count(heading.text, geometry.heading_width, style),
+                    office_lines(heading.text, geometry.heading_width, style.style["font_size"]))
+        total += lines * line_height + margins
     return total
 
 
 def _line_count(text: str, width: float, style) -> int:
-    """How many lines WeasyPrint breaks ``text`` into in a box ``width`` px wide: its own line
-    breaker, line after line, as its inline layout calls it. An empty paragraph has none."""
+    """How many lines WeasyPrint breaks ``text`` into in a box ``width`` px wide. An empty paragraph
+    has none."""
+    return len(_line_starts(text, width, style)) if text else 0
+
+
+def _line_starts(text: str, width: float, style) -> list[int]:
+    """Where each line starts (a character offset) when WeasyPrint breaks ``text`` (as the PDF prints
+    it: ``pdf.printed``) in a box ``width`` px wide: its own line breaker, line after line, as its
+    inline layout calls it."""
     key = (text, width)
-    if key not in style.line_counts:
-        if len(style.line_counts) > 50_000:  # a long build of varied texts: start again
-            style.line_counts.clear()
-        style.line_counts[key] = sum(_lines(paragraph.encode(), width, style.style) for paragraph in text.split("\n"))
-    return style.line_counts[key]
+    if key not in style.line_starts:
+        if len(style.line_starts) > 50_000:  # a long build of varied texts: start again
+            style.line_starts.clear()
+        style.line_starts[key] = _break_lines(text, width, style.style)
+    return style.line_starts[key]
 
 
-def _lines(rest: bytes, width: float, style) -> int:
+def _break_lines(text: str, width: float, style) -> list[int]:
     from weasyprint.text.line_break import split_first_line
 
-    lines = 0
+    printed = pdf.printed(text)
+    rest, offset, starts = printed.encode(), 0, [0]
     while rest:
-        lines += 1
         resume = split_first_line(rest.decode(), style, None, width, 0, True)[2]
         if resume is None:
             break
+        offset += resume
         rest = rest[resume:]
-    return lines
+        starts.append(offset)
+    encoded = printed.encode()  # back to character offsets in the text itself, without pdf.BREAK
+    return [len(encoded[:start].decode().replace(pdf.BREAK, "")) for start in starts]
 
 
 @dataclass(frozen=True)
 class _TextStyle:
-    """A text's computed style in WeasyPrint, with the line counts measured in it so far
-    (labels and short values repeat from form to form)."""
+    """A text's computed style in WeasyPrint, with the line breaks measured in it so far (labels
+    and short values repeat from form to form)."""
 
     style: object
-    line_counts: dict = field(default_factory=dict, compare=False)
+    line_starts: dict = field(default_factory=dict, compare=False)
 
 
 @functools.lru_cache(maxsize=8)
@@ -279,16 +414,25 @@ def _geometry(stylesheet: str, orientation: str) -> _Geometry:
     def text_style(box) -> _TextStyle:
         return _TextStyle(next(child for child in box.descendants() if isinstance(child, boxes.TextBox)).style)
 
-    last = headings[-1]
+    last, cell = headings[-1], cells[1]
+    kinds = ("title", "subtitle", "note")
+    extra_height = cell.border_height() - cell.height
     return _Geometry(
         page_top=page.content_box_y(), page_bottom=page.content_box_y() + page.height,
         first_heading_top=headings[0].position_y - page.content_box_y(),
         heading_width=headings[0].width,
         headings={kind: (text_style(box), box.height, box.margin_height() - box.height)
-                  for kind, box in zip(("title", "subtitle", "note"), headings)},
+                  for kind, box in zip(kinds, headings)},
         table_edge=first_row.position_y - (last.position_y + last.margin_height()),
         table_width=table.width,
-        cell_styles={True: text_style(cells[0]), False: text_style(cells[1])},
+        cell_styles={True: text_style(cells[0]), False: text_style(cell)},
         line_height=line.height,
-        cell_extra_height=cells[1].border_height() - cells[1].height,
-        cell_extra_width=cells[1].border_width() - cells[1].width)
+        cell_extra_height=extra_height,
+        cell_extra_width=cell.border_width() - cell.width,
+        font_px=text_style(cell).style["font_size"],
+        metrics=Metrics(
+            line=round(line.height * _PT_PER_PX, 3),
+            padding=(round(cell.padding_top * _PT_PER_PX, 3), round(cell.padding_left * _PT_PER_PX, 3)),
+            rule=round((extra_height - cell.padding_top - cell.padding_bottom) * _PT_PER_PX, 3),
+            headings=tuple((kind, round(box.height * _PT_PER_PX, 3), round((box.margin_height() - box.height) * _PT_PER_PX, 3))
+                           for kind, box in zip(kinds, headings))))

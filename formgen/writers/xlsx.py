@@ -2,6 +2,15 @@
 
 A 汇总表 is one workbook: an index sheet 目录 (序号, 项目名称 linked to the form's
 sheet, 项目资金, 表单), then one sheet a form.
+
+Excel sets no line pitch: a wrapped line is as tall as the face it draws 宋体 in. So each row is
+made tall enough for its planned lines (``Cell.lines``) in the tallest common Song face, never
+less than the plan's row; the pages break at the plan's rows; and the print scale is set from
+the plan, small enough that every page's rows fit its height and the columns its width (the
+scale a suite works out for ``fitToWidth`` depends on the workbook's font, and Excel's help says
+it ignores manual page breaks under "Fit to"). Column widths are written as ECMA-376 §18.3.1.13
+defines them, so that Excel draws each column the planned number of pixels. A sheet the plan did
+not measure (no Pango) is printed one page wide, its pages left to the suite.
 """
 
 from __future__ import annotations
@@ -20,9 +29,8 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..layout.sheet import BODY_FONT, MARGIN_MM, Compilation, Sheet
-from . import unavailable
-from .measure import row_heights_pt
+from ..layout.sheet import BODY_FONT, MARGIN_MM, PAGE_SIZES_MM, Compilation, Sheet
+from .measure import PT_PER_MM, row_heights_pt
 
 MAX_ROW_PT = 400  # Excel's limit is 409 pt a row
 MONEY_FORMAT = "#,##0.00"
@@ -31,7 +39,17 @@ _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _PX_PER_MM = 96 / 25.4
-_SLACK_PX = 7  # half a character of 10.5 pt: how much narrower the XLSX's row heights wrap texts
+_DIGIT_PX = 7  # the widest digit of the workbook's font (openpyxl's Calibri 11) at 96 dpi: Excel's width unit
+# The same digit unrounded, 0.507 em of 11 pt: LibreOffice's width unit (Carlito as Calibri), and
+# Excel's when it prints at a printer's resolution (Microsoft KB Q163621, "Column Width Not the
+# Same When Printed"): columns print about 6 % wider than on screen. The print scale fits that width.
+_DIGIT_PT_UNROUNDED = 5.576
+# A wrapped line in Excel or LibreOffice is as tall as its face's ascent and descent: 1.437 em in Noto
+# Serif CJK, the tallest common Song face (LibreOffice needs 602 pt for 40 lines of 10.5 pt), 1.05 em in
+# AR PL UMing, about 1.3 em in SimSun; and a cell keeps about a point above and below its text.
+_LINE_EM = 1.44
+_CELL_PADDING_PT = 2.0
+_PX_PT = 0.75  # Excel draws a row a whole number of pixels tall
 _FORMULA_STARTS = set("=+-@")  # a text beginning so would become a formula when re-edited in Excel or WPS
 
 
@@ -48,8 +66,11 @@ def sheet_title(name: str, taken: set[str] = frozenset()) -> str:
 
 
 def column_width_units(mm: float) -> float:
-    """Excel's column width (characters of the default font, 7 px each plus 5 px padding)."""
-    return round((mm * _PX_PER_MM - 5) / 7, 2)
+    """The ``width`` a column ``mm`` wide is written with: ECMA-376 §18.3.1.13's width, which counts the
+    5 px of padding Excel adds to the characters (``(chars × 7 + 5) / 7``), that is its pixels over the
+    digit's 7, in 1/256 of a character. Excel draws it a whole number of pixels wide, none more than planned."""
+    pixels = math.floor(mm * _PX_PER_MM)
+    return math.floor(pixels / _DIGIT_PX * 256) / 256
 
 
 def write(sheet: Sheet, path) -> None:
@@ -119,21 +140,26 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet, in_compilation: bool = False) -
         cell.font = Font(name=BODY_FONT, size=heading.size_pt, bold=heading.bold)
         cell.alignment = Alignment(horizontal=heading.align, vertical="center")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-        ws.row_dimensions[row].height = heading.size_pt * 2
+        line, margins = sheet.metrics.heading(heading.kind)
+        ws.row_dimensions[row].height = _whole_pixels(max(line, heading.size_pt * _LINE_EM) + margins)
 
     top = len(sheet.headings) + 1
     first_row, heights = _physical_rows(sheet, top)
     styles = _grid_styles(ws, float(sheet.font_size_pt))
+    header_end = first_row[max(sheet.repeat_rows) + 1] if sheet.repeat_rows else None
     for item in sheet.cells:
         row, col = first_row[item.row], 1 + item.col
         bottom = first_row[item.row + item.rowspan] - 1
-        if bottom > row or item.colspan > 1:
-            _merge(ws, row, col, bottom, col + item.colspan - 1)
-        # Every slot of a merged range gets the border, or its edges print blank.
-        for r in range(row, bottom + 1):
-            for c in range(col, col + item.colspan):
-                slot = ws._cells.get((r, c)) or ws.cell(row=r, column=c)
-                slot._style = copy(styles[item.align, _number_format(item)])
+        style = styles[item.align, _number_format(item)]
+        if header_end is not None and row < header_end <= bottom:
+            # A print title repeats whole rows: a merged cell running on below the header would be
+            # repeated cut through, its text sliced. The header holds a blank part of it, and the
+            # text stands below, the two parts joined without a rule (as DOCX's repeated header).
+            _fill_range(ws, row, col, header_end - 1, item.colspan, style, open_bottom=True)
+            row = header_end
+            _fill_range(ws, row, col, bottom, item.colspan, style, open_top=True)
+        else:
+            _fill_range(ws, row, col, bottom, item.colspan, style)
         target = ws.cell(row=row, column=col)
         if item.amount is not None:
             target.value = item.amount
@@ -148,6 +174,24 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet, in_compilation: bool = False) -
     _print_setup(ws, sheet, first_row, in_compilation)
 
 
+def _fill_range(ws: Worksheet, top: int, left: int, bottom: int, colspan: int, style, open_top: bool = False,
+                open_bottom: bool = False) -> None:
+    """Merge a cell's slots (when it spans several) and give every slot the cell's style: the
+    border on every slot, or its edges print blank; none above or below where the cell is open."""
+    right = left + colspan - 1
+    if bottom > top or colspan > 1:
+        _merge(ws, top, left, bottom, right)
+    for r in range(top, bottom + 1):
+        for c in range(left, right + 1):
+            slot = ws._cells.get((r, c)) or ws.cell(row=r, column=c)
+            slot._style = copy(style)
+            if (open_top and r == top) or (open_bottom and r == bottom):
+                border = slot.border
+                slot.border = Border(left=border.left, right=border.right,
+                                     top=Side() if open_top and r == top else border.top,
+                                     bottom=Side() if open_bottom and r == bottom else border.bottom)
+
+
 def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]:
     """The worksheet row each grid row starts on (and, last, the row after the grid), and each
     worksheet row's height. Excel and WPS hold a row at most 409 pt tall and cut the rest when
@@ -158,21 +202,54 @@ def _physical_rows(sheet: Sheet, top: int) -> tuple[list[int], dict[int, float]]
         first_row.append(row)
         parts = math.ceil(height / MAX_ROW_PT)
         for _ in range(parts):
-            heights[row] = math.ceil(height / parts)
+            heights[row] = _whole_pixels(height / parts)
             row += 1
     first_row.append(row)
     return first_row, heights
 
 
 def _row_heights(sheet: Sheet) -> list[float]:
-    """The PDF's row heights, measured as its page plan was (texts wrapped half a character
-    narrower: 宋体 in Excel or WPS may set a little wider than the PDF's face); an estimate
-    where there is no Pango to measure with."""
-    if unavailable("pdf"):
+    """Each grid row's height in points: every cell as tall as its planned lines need in Excel's
+    tallest common face, and never less than the plan's; an estimate where nothing planned the lines
+    (no Pango)."""
+    if not _planned(sheet):
         return row_heights_pt(sheet)
-    from .plan import row_heights_pt as measured
+    metrics, line = sheet.metrics, float(sheet.font_size_pt) * _LINE_EM
+    return sheet.row_heights(lambda c: max(metrics.cell_height(c.lines), c.lines * line + 2 * _CELL_PADDING_PT))
 
-    return measured(sheet, narrower_by=_SLACK_PX)
+
+def _planned(sheet: Sheet) -> bool:
+    """Whether the page plan measured the sheet's lines (not where there is no Pango, nor for a form
+    WeasyPrint laid out instead)."""
+    return all(cell.lines is not None for cell in sheet.cells)
+
+
+def _whole_pixels(pt: float) -> float:
+    """A height rounded up to Excel's whole pixels."""
+    return math.ceil(round(pt / _PX_PT, 6)) * _PX_PT
+
+
+def _scale(ws: Worksheet, sheet: Sheet, first_row: list[int]) -> int:
+    """The print scale, in per cent, at which every planned page's rows (headings, the repeated
+    header) fit the printable height and the columns its width: at most 100."""
+    width_mm, height_mm = PAGE_SIZES_MM[sheet.orientation]
+    printable = (height_mm - 2 * MARGIN_MM) * PT_PER_MM
+    table_pt = sum(ws.column_dimensions[get_column_letter(c)].width * _DIGIT_PT_UNROUNDED
+                   for c in range(1, sheet.column_count + 1))
+    header = sheet.repeat_rows
+    titles = sum(_height(ws, r) for r in range(first_row[min(header)], first_row[max(header) + 1])) if header else 0
+    starts = [0, *sheet.page_starts, sheet.row_count]
+    tallest = 0.0
+    for number, (start, end) in enumerate(zip(starts, starts[1:])):
+        top = 1 if number == 0 else first_row[start]
+        repeated = titles if number and header and start > max(header) else 0
+        tallest = max(tallest, repeated + sum(_height(ws, r) for r in range(top, first_row[end])))
+    fitting = min(1.0, printable / tallest, (width_mm - 2 * MARGIN_MM) * PT_PER_MM / table_pt)
+    return max(10, math.floor(fitting * 100))
+
+
+def _height(ws: Worksheet, row: int) -> float:
+    return ws.row_dimensions[row].height or 15
 
 
 def _grid_styles(ws: Worksheet, size: float) -> dict:
@@ -187,9 +264,9 @@ def _grid_styles(ws: Worksheet, size: float) -> dict:
     for align in ("left", "center", "right"):
         for number_format in ("General", MONEY_FORMAT, WHOLE_MONEY_FORMAT):
             scratch.border, scratch.font = _BORDER, font
-            # indent: inner padding like the PDF's, for texts against a cell's left or right edge
-            scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True,
-                                          indent=0 if align == "center" else 1)
+            # No indent: Excel's (about 10 px) would leave a text narrower than the PDF's, which the
+            # plan's lines are counted for (Excel's own cell margins are narrower than the PDF's padding).
+            scratch.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
             scratch.number_format = number_format
             styles[align, number_format] = copy(scratch._style)
     del ws._cells[scratch.row, scratch.column]
@@ -219,13 +296,15 @@ def set_text(cell, text: str) -> None:
     cell.data_type = "s"
 
 
-def _page_setup(ws: Worksheet, orientation: str) -> None:
-    """A4, one page wide (as long as it needs), centered, with the forms' margins."""
+def _page_setup(ws: Worksheet, orientation: str, fit_to_width: bool = True) -> None:
+    """A4, centered, with the forms' margins; one page wide (as long as it needs) where the sheet is
+    not scaled from a plan."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = orientation
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if fit_to_width:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     inches = MARGIN_MM / 25.4
     ws.page_margins.left = ws.page_margins.right = inches
@@ -234,7 +313,10 @@ def _page_setup(ws: Worksheet, orientation: str) -> None:
 
 
 def _print_setup(ws: Worksheet, sheet: Sheet, first_row: list[int], in_compilation: bool) -> None:
-    _page_setup(ws, sheet.orientation)
+    planned = _planned(sheet)
+    _page_setup(ws, sheet.orientation, fit_to_width=not planned)  # unplanned: the suite breaks pages itself
+    if planned:
+        ws.page_setup.scale = _scale(ws, sheet, first_row)
     pages = "&N"  # Excel's page fields
     if in_compilation:  # a 汇总表 printed whole numbers its pages through all its sheets, and &N counts them all:
         ws.page_setup.firstPageNumber, ws.page_setup.useFirstPageNumber = 1, True  # each form from 1

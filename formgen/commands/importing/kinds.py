@@ -45,10 +45,10 @@ def _declaration(found: ReadSheet):
         period = re.search(r"(\d{4})\s*年?\s*[-—–~至]\s*(\d{4})", r.text_at(overall))
         if period:
             data["项目总目标期间"] = f"{period.group(1)}-{period.group(2)}"
-        _block(data, "项目总目标", r, r.below(overall))
+        _block(data, "项目总目标", r.long_text(overall))
     annual = r.find("年度总体目标") or r.find("年度总目标")
     if annual is not None:
-        _block(data, "年度总体目标", r, r.below(annual))
+        _block(data, "年度总体目标", r.long_text(annual))
     rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度(/项目)指标值", "年度指标值", "指标值")])
     data["绩效指标"] = _tree(rows, lambda values: values[3][1], r)
     return data, r.problems, notes
@@ -90,7 +90,7 @@ def _self_evaluation(found: ReadSheet):
     goals = {}
     for label in ("预期目标", "实际完成情况"):
         position = r.find(label)
-        _block(goals, label, r, r.below(position) if position else None)
+        _block(goals, label, r.long_text(position) if position else "")
     data["年度总体目标"] = goals or None
     rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度指标值", "年度(/项目)指标值", "指标值"),
                                        "实际完成值", "分值", "得分", "偏差原因分析及改进措施"], stop="总分")
@@ -127,7 +127,7 @@ def _target_table(found: ReadSheet):
     _fields(data, r, ["项目类别", "计划开始日期", "计划完成日期", "是否含有政府购买服务", "绩效类型"])
     for label in ("项目概况", "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标"):
         position = r.find(label)
-        _block(data, label, r, r.right_of(position) if position else None)
+        _block(data, label, r.long_text(position, beside=True) if position else "")
     figures = []
     for name in ("项目总预算", "项目当年预算", "同名项目上年预算额", "同名项目上年预算执行数"):
         if r.find(f"{name}(万元)") is not None:
@@ -153,9 +153,8 @@ def _amounts(data: dict, key: str, items: list[tuple[str, Decimal | None]]) -> N
         data[key] = given
 
 
-def _block(data: dict, key: str, r: Labels, position) -> None:
-    """The text of a cell as a long text field; nothing when the cell is absent or empty."""
-    text = r.text_at(position).strip("\n") if position is not None else ""
+def _block(data: dict, key: str, text: str) -> None:
+    """A long text field; nothing when the text is empty."""
     if text.strip():
         data[key] = Block(text)
 

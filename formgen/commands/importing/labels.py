@@ -8,10 +8,11 @@ noted with its cell address.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
-from ...layout.sheet import Cell
+from ...layout.sheet import Cell, joined
 from ...load.fields import MAX_NUMBER
 from ...money import CENT, TEN_THOUSAND
 from ...readers import ReadSheet, normalise
@@ -80,6 +81,21 @@ class Labels:
 
     def text_at(self, position) -> str:
         return self.cells[position].text
+
+    def long_text(self, heading, beside: bool = False) -> str:
+        """The text under ``heading`` (or right of it, ``beside``), put together again where a long
+        text runs on over a page under its heading printed again (``Sheet.continued``); "" when none."""
+        texts = []
+        while heading is not None:
+            value = self.right_of(heading) if beside else self.below(heading)
+            if value is None:
+                break
+            texts.append(self.text_at(value).strip("\n"))
+            after = max(heading[0] + self.cells[heading].rowspan, value[0] + self.cells[value].rowspan)
+            again = (after, heading[1])
+            same = again in self.cells and normalise(self.cells[again].text) == normalise(self.cells[heading].text)
+            heading = again if same else None
+        return functools.reduce(joined, texts) if texts else ""
 
     def text(self, label: str, nth: int = 0, required: bool = False) -> str | None:
         position = self.find(label, nth)
