@@ -1,6 +1,6 @@
 """Every DOCX and XLSX formgen writes is valid Office Open XML (ECMA-376), checked by an
 independent validator (openxml-audit), and says what Word, WPS and Excel need to read it as a
-Chinese form: one page-number restart a section, 宋体 in the font table, zh-CN theme fonts, no
+Chinese form: one page-number restart a section, 宋体 in the font table, zh-CN text, no
 stale template parts, one rule where two tables meet, footers whose ``&`` print as written."""
 
 import re
@@ -92,8 +92,10 @@ def test_docx_declares_song_and_chinese_and_drops_the_templates_leftovers(sample
         assert song.find(f"{W}charset").get(f"{W}val") == "86"  # GB2312
         assert song.find(f"{W}panose1").get(f"{W}val") == "02010600030101010101"
         assert not [font for font in fonts if font.find(f"{W}charset").get(f"{W}val") == "80"]  # no Japanese faces
-        [theme] = docx_part(path, "word/settings.xml").iter(f"{W}themeFontLang")
-        assert (theme.get(f"{W}val"), theme.get(f"{W}eastAsia")) == ("zh-CN", "zh-CN")
+        languages = [*docx_part(path, "word/styles.xml").iter(f"{W}lang"),
+                     *docx_part(path, "word/settings.xml").iter(f"{W}themeFontLang")]
+        assert len(languages) == 2  # the text's, in docDefaults, and the theme fonts'
+        assert {(lang.get(f"{W}val"), lang.get(f"{W}eastAsia")) for lang in languages} == {("zh-CN", "zh-CN")}
         with zipfile.ZipFile(path) as package:
             names = set(package.namelist())
             relations = b"".join(package.read(name) for name in names if name.endswith(".rels"))

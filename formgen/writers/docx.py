@@ -141,18 +141,19 @@ _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/s
 
 def _make_chinese(document) -> None:
     """Turn python-docx's template, a US English Word 2010 document with Japanese theme fonts,
-    into a Chinese one: its theme fonts chosen for zh-CN (宋体, not ＭＳ 明朝), 宋体 declared in
-    the font table instead of the Japanese faces, and without the parts that would contradict
-    the document: the template's stale copy of its styles for Word 2007 (stylesWithEffects),
-    which no longer matches styles.xml, and the picture of a blank page that file browsers
-    would show as its preview."""
+    into a Chinese one: its text tagged zh-CN (Word's and WPS's proofing, and the fonts an office
+    suite without 宋体 falls back on, follow it), its theme fonts chosen for zh-CN (宋体, not
+    ＭＳ 明朝), 宋体 declared in the font table instead of the Japanese faces, and without the
+    parts that would contradict the document: the template's stale copy of its styles for Word
+    2007 (stylesWithEffects), which no longer matches styles.xml, and the picture of a blank
+    page that file browsers would show as its preview."""
     for rels, reltype in ((document.part.rels, _STYLES_WITH_EFFECTS), (document.part.package.rels, RT.THUMBNAIL)):
         for rel_id in [rel_id for rel_id, rel in rels.items() if rel.reltype == reltype]:
             del rels[rel_id]
     settings = document.settings.element
     for leftover in settings.findall(qn("w:savePreviewPicture")):
         settings.remove(leftover)
-    for language in settings.findall(qn("w:themeFontLang")):
+    for language in (*settings.findall(qn("w:themeFontLang")), *document.styles.element.iter(qn("w:lang"))):
         language.set(qn("w:val"), _LANGUAGE)
         language.set(qn("w:eastAsia"), _LANGUAGE)
     font_table = document.part.part_related_by(RT.FONT_TABLE)
