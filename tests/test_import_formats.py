@@ -192,18 +192,3 @@ def test_a_compilation_pdf_keeps_every_form_s_tags(samples_built):
             tree = page.structure_tree
             assert [element["type"] for element in tree] == ["Document"], page.page_number
             assert all(char["mcid"] is not None for char in page.chars), page.page_number
-
-
-@pytest.mark.office
-def test_a_pdf_laid_out_by_libreoffice_imports_exactly(fidelity_build, tmp_path):
-    """Other widths, another font, borders drawn as LibreOffice draws them: read by rules and labels."""
-    picks = [f for f in fidelity_build.done if f.loaded.project.name in ("课题研究", "城管执法监督考核", "社发办-片区专项经费")]
-    copies = []
-    for form in picks:
-        copies.append(tmp_path / f"{len(copies)}.docx")
-        shutil.copy(form.stem.with_suffix(".docx"), copies[-1])
-    converted = _convert(copies, "pdf", tmp_path)
-    for form, copy in zip(picks, copies):
-        [result] = import_files([converted[copy]], tmp_path / copy.stem)
-        assert result.problems == [], result.problems
-        assert comparable(check([result.written]).done[0].loaded.project) == comparable(form.loaded.project)

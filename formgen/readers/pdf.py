@@ -13,8 +13,9 @@ ruled tables, lines of text); here they are joined into forms:
   or 二级 label repeated on the next page) when both parts say the same;
 * the lines below a table (the running footer) are not part of a form.
 
-Every cell whose text cannot be read with certainty, text drawn off the page, and text in a
-table but in no cell is a problem with its page and cell: nothing is guessed.
+Text drawn off the page and text in a table but in no cell are problems with their page; a
+cell whose text cannot be read with certainty is a doubt of that cell (the importer reports it
+unless the cell is a label, whose reading the doubt cannot change): nothing is guessed.
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class _Form:
     headings: list[Heading]
     tables: list[_Table] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    doubts: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (row, col) → what is uncertain there
     origin: dict[int, tuple[int, int]] = field(default_factory=dict)  # grid row → (page, row of that page's table)
 
     def read_sheet(self) -> ReadSheet:
@@ -161,12 +163,12 @@ class _Form:
                 if row < skip:
                     rowspan, row = rowspan - (skip - row), skip
                 cell = Cell(row + offset, col, list(read["paragraphs"]), rowspan, colspan)
-                for doubt in read["uncertain"]:
-                    self.problems.append(f"{self.address(cell.row, col, table.page, row)}：{doubt}，"
-                                         "请用原表格文件导入或导入后核对")
                 continued = self._continued(cell, read, last, rows, joined_row) if going_on and row == skip else None
                 if continued is None:
                     cells.append(cell)
+                owner = continued[0] if continued else cell
+                for doubt in read["uncertain"]:
+                    self._doubt(owner, f"{self.address(cell.row, col, table.page, row)}：{doubt}")
                 current.append(continued or (cell, read))
                 for r in range(row, row + rowspan):
                     self.origin.setdefault(r + offset, (table.page, r))
@@ -174,7 +176,10 @@ class _Form:
             rows = max([rows] + [c.row + c.rowspan for c in cells])
         sheet = Sheet(f"#{self.number}", self.headings, [], cells, rows)
         source = f"{self.file}#{self.number}"
-        return ReadSheet(sheet, source, lambda rc: self.address(rc[0], rc[1]), self.problems)
+        return ReadSheet(sheet, source, lambda rc: self.address(rc[0], rc[1]), self.problems, self.doubts)
+
+    def _doubt(self, cell: Cell, where_and_what: str) -> None:
+        self.doubts.setdefault((cell.row, cell.col), []).append(f"{where_and_what}，请用原表格文件导入或导入后核对")
 
     def _continued(self, cell: Cell, read: dict, last, cut: int, joined_row: bool):
         """The cell of the previous page this one (at the top of its page) continues, extended by
@@ -186,8 +191,7 @@ class _Form:
             if read["open_top"] and before_read["open_bottom"]:  # one cell, cut by the page
                 verdict = line_break(before_read["tail"], read["head"], same_page=False)
                 if verdict == "uncertain":
-                    self.problems.append(f"{self.address(before.row, before.col)}（跨到下一页）："
-                                         "页末是换行还是分段无法确定，请用原表格文件导入或导入后核对")
+                    self._doubt(before, f"{self.address(before.row, before.col)}（跨到下一页）：页末是换行还是分段无法确定")
                 if not before.paragraphs:
                     before.paragraphs = cell.paragraphs
                 elif not cell.paragraphs:

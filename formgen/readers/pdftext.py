@@ -86,11 +86,19 @@ def tail(line: list[dict], available: list[float], spacing: dict) -> dict:
 
 
 def head(line: list[dict]) -> dict:
-    """How a line starts: the width of its first unbreakable piece, its first character and paragraph."""
+    """How a line starts: the width of its first unbreakable piece as the most permissive line
+    breaker cuts it (``width``) and as every one would (``widest``: programs differ around
+    punctuation, digits and signs: LibreOffice keeps ``(人/次/天)`` whole), its first character
+    and paragraph."""
+    return {"width": _piece(line, _may_break), "widest": _piece(line, _always_breaks), "first": line[0]["text"],
+            "paragraph": line[0]["paragraph"]}
+
+
+def _piece(line: list[dict], breaks) -> float:
     end = 0
-    while end + 1 < len(line) and not _may_break(line[end]["text"], line[end + 1]["text"]):
+    while end + 1 < len(line) and not breaks(line[end]["text"], line[end + 1]["text"]):
         end += 1
-    return {"width": line[end]["x1"] - line[0]["x0"], "first": line[0]["text"], "paragraph": line[0]["paragraph"]}
+    return line[end]["x1"] - line[0]["x0"]
 
 
 def space_widths(spacing: dict, size: float) -> tuple[float, float]:
@@ -110,11 +118,11 @@ def line_break(tail: dict | None, head: dict | None, same_page: bool = True) -> 
     if tagged and tail["paragraph"] != head["paragraph"]:
         return "paragraph"
     least, most = _break_space(tail, head["first"])
-    spare_least, spare_most = (room - head["width"] for room in tail["room"])
+    spare_least, spare_most = tail["room"][0] - head["widest"], tail["room"][1] - head["width"]
     if spare_least - most >= TOLERANCE:
-        return "paragraph"  # in the least room, with the widest space the break can have taken, it fitted
+        return "paragraph"  # in the least room, the widest piece with the widest space fitted
     if spare_most - least <= -TOLERANCE:
-        return "wrap"  # in the most room, with the narrowest space, it did not
+        return "wrap"  # in the most room, the narrowest piece with the narrowest space did not
     if not tagged:
         return "uncertain"
     # One paragraph, wrapped: at a space not drawn if the piece fitted without one; whether it
@@ -147,9 +155,17 @@ def _break_space(tail: dict, first: str) -> tuple[float, float]:
 
 
 def _may_break(before: str, after: str) -> bool:
+    """Whether some line breaker may break between two characters (UAX #14, loosely)."""
     if after in _NO_START or before in _NO_END or before in _QUOTES or after in _QUOTES:
         return False
     return before.isspace() or after.isspace() or is_wide(before) or is_wide(after)
+
+
+def _always_breaks(before: str, after: str) -> bool:
+    """Whether every line breaker may break there: after a space, or between two CJK characters
+    that are not punctuation kept with their neighbour."""
+    return before.isspace() or is_wide(before) and is_wide(after) and _may_break(before, after)
+
 
 
 def is_wide(char: str) -> bool:

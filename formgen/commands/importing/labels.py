@@ -78,6 +78,17 @@ class Labels:
             return owner if owner and self.cells[owner].text.strip() else None
         return None
 
+    def nothing_between(self, first: int, stop: int, parts: str) -> None:
+        """Note every cell with text that starts on the rows ``first`` to ``stop`` (not included):
+        between two parts of the form nothing belongs, and a cell there would be lost unsaid. A
+        PDF from an office suite draws a rule where a row runs over a page, so the part of a
+        long text on the next page can look like a row of its own."""
+        for row in range(first, stop):
+            for col, cell in self.row_cells(row):
+                if cell.text.strip():
+                    self.problems.append(f"{self.where((row, col))}：“{cell.text.strip()[:20]}”位于{parts}之间，"
+                                         "不属于表上的任何一项（可能是上一行跨页的部分），未导入；请用原表格文件导入")
+
     def text_at(self, position) -> str:
         return self.cells[position].text
 
