@@ -192,3 +192,35 @@ def test_a_compilation_pdf_keeps_every_form_s_tags(samples_built):
             tree = page.structure_tree
             assert [element["type"] for element in tree] == ["Document"], page.page_number
             assert all(char["mcid"] is not None for char in page.chars), page.page_number
+
+
+def test_a_hostile_structure_tree_is_read_by_widths_in_bounded_time(fidelity_build, tmp_path):
+    """A tagged PDF whose every element is its own parent, whose parent tree lists itself as its
+    kid, and whose page opens marked content 200,000 times without closing it: the tags say
+    nothing certain, so the page is read by widths (formgen's are exact), in a bounded time."""
+    import time
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+
+    form = next(f for f in fidelity_build.done if f.loaded.project.name == "课题研究")
+    writer = PdfWriter(clone_from=PdfReader(form.stem.with_suffix(".pdf")))
+    tree = writer.root_object["/StructTreeRoot"]
+    parents = tree["/ParentTree"]
+    parents[NameObject("/Kids")] = ArrayObject([parents.indirect_reference])
+    for number in range(1, len(writer._objects) + 1):  # noqa: SLF001 (every object of the file)
+        element = writer.get_object(number)
+        if hasattr(element, "get") and element.get("/Type") == "/StructElem":
+            element[NameObject("/P")] = element.indirect_reference
+    page = writer.pages[0]
+    stream = DecodedStreamObject()
+    stream.set_data(b"/Span <</MCID 0>> BDC\n" * 200_000 + page.get_contents().get_data())
+    page[NameObject("/Contents")] = writer._add_object(stream)  # noqa: SLF001
+    hostile = tmp_path / "标签.pdf"
+    with open(hostile, "wb") as file:
+        writer.write(file)
+    started = time.monotonic()
+    [result] = import_files([hostile], tmp_path / "out")
+    assert time.monotonic() - started < 60  # a bound, not a benchmark
+    assert result.problems == [], result.problems
+    assert comparable(check([result.written]).done[0].loaded.project) == comparable(form.loaded.project)
