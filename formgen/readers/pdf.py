@@ -8,9 +8,11 @@ ruled tables, lines of text); here they are joined into forms:
 * the columns of all of a form's pages are one set of rules, matched by position, so a page
   that lacks a rule another has still lands in the right columns;
 * on a continuation page the rows that repeat the indicator header are left out, and a cell
-  cut by the page is joined again: an unruled cut (a row that ran over) by its text, whose
-  break at the page is a wrap or a paragraph by width; a ruled cut of a merged cell (a 一级
-  or 二级 label repeated on the next page) when both parts say the same;
+  cut by the page is joined again: an unruled cut by its text, whose break at the page is a
+  wrap or a paragraph by width (a row that ran over, where nothing at the cut is ruled; or a
+  merged cell going on while the rows beside it end at the page, as Chromium prints them);
+  a ruled cut of a merged cell (a 一级 or 二级 label repeated on the next page) when both
+  parts say the same;
 * the lines below a table (the running footer) are not part of a form.
 
 Text drawn off the page and text in a table but in no cell are problems with their page; a

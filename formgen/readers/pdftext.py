@@ -81,7 +81,7 @@ def tail(line: list[dict], available: list[float], spacing: dict) -> dict:
     end, width = line[-1], ink[-1]["x1"] - line[0]["x0"]
     return {"room": [available[0] - width, available[1] - width], "last": ink[-1]["text"],
             "space": end["x1"] - end["x0"] if end["text"].isspace() and end is not ink[-1] else 0.0,
-            "hidden": spacing["hidden"], "spaces_drawn": spacing["drawn"], "spacing": space_widths(spacing, ink[-1]["size"]),
+            "hidden": spacing["hidden"], "spaces_drawn": spacing["drawn"], "spacing": _space_range(spacing, ink[-1]["size"]),
             "paragraph": ink[-1]["paragraph"]}
 
 
@@ -101,7 +101,7 @@ def _piece(line: list[dict], breaks) -> float:
     return line[end]["x1"] - line[0]["x0"]
 
 
-def space_widths(spacing: dict, size: float) -> tuple[float, float]:
+def _space_range(spacing: dict, size: float) -> tuple[float, float]:
     """The narrowest and widest a space of text of ``size`` is: as drawn on the page, else the range of fonts."""
     drawn = spacing["widths"].get(str(round(size, 1)))
     return tuple(drawn) if drawn else (SPACE_RANGE[0] * size, SPACE_RANGE[1] * size)
