@@ -156,8 +156,9 @@ def test_forms_written_by_hand_and_printed_by_chromium_import_exactly(tmp_path):
 def test_untagged_chromium_pdfs_are_read_or_reported_never_guessed(tmp_path):
     """Without tags, a paragraph's end can be told from a wrap by width alone, and Chromium's
     widths are known only within bounds (it snaps rules to device pixels): what they cannot
-    decide is reported with its page and cell; nothing read is wrong."""
-    originals = _originals()
+    decide is reported with its page and cell, nothing read is wrong. In these two forms the
+    undecided breaks are all in labels (项目名|称), which read the same either way."""
+    originals, exact = _originals(), []
     for index, key in enumerate(_PRINTED):
         [result] = import_files([_printed_by_chromium(originals[key], tmp_path, f"form{index}", tagged=False)],
                                 tmp_path / f"out{index}")
@@ -166,6 +167,8 @@ def test_untagged_chromium_pdfs_are_read_or_reported_never_guessed(tmp_path):
                                            for p in result.problems), result.problems
         else:
             assert comparable(check([result.written]).done[0].loaded.project) == comparable(originals[key]), key
+            exact.append(key)
+    assert exact == _PRINTED  # their labels' line breaks are left open, and do not matter
 
 
 @pytest.mark.office
