@@ -165,44 +165,61 @@ def test_other_files_are_named_for_what_they_are(tmp_path):
 
 # --- PDF ---------------------------------------------------------------------------------------
 
-# A paragraph that ends on a full line shows no break on paper, so no reader of the page can
-# restore it: in this sample the annual goal's second paragraph (…和谐稳定。) fills its last line.
-_INVISIBLE_BREAKS = {("行业信访、安全及保障稳定的应急工作专项", "申报表"): "annual_goal"}
-
-
 def test_the_samples_compilation_pdfs_import_back_to_their_projects(samples_built, tmp_path):
+    """All 63 forms of the five 汇总表 PDFs, every field equal: the PDFs are tagged, so even a
+    paragraph that ends on a full line (行业信访…'s annual goal) or a line that fills its cell to
+    a hair (依法行政辅助工作服务's reasons, 0.00004 pt) is read as written."""
     compilations = sorted(samples_built.glob("*/*汇总表.pdf"))
     assert len(compilations) == 5
     originals = _originals()
-    exact, reported = 0, []
     for pdf in compilations:
         for result in import_files([pdf], tmp_path / pdf.parent.name):
-            if result.written is None:  # never guessed: said with its page and cell
-                assert all("第 " in p and "页" in p and "无法确定" in p for p in result.problems), result.problems
-                reported.append(result.source)
-                continue
+            assert result.problems == [], result.problems
             project = check([result.written]).done[0].loaded.project
-            key = (project.name, project.form)
-            got, expected = comparable(project), comparable(originals.pop(key))
-            if key in _INVISIBLE_BREAKS:
-                field = _INVISIBLE_BREAKS[key]
-                assert "".join(got.pop(field)) == "".join(expected.pop(field))
-            assert got == expected, key
-            exact += 1
-    assert exact + len(reported) == 63 and len(originals) == len(reported)
-    assert len(reported) <= 1, reported  # one cell whose fit is within 0.05 pt of the next piece
+            assert comparable(project) == comparable(originals.pop((project.name, project.form))), project.name
+    assert originals == {}
 
 
-@pytest.mark.office
-def test_a_pdf_laid_out_by_libreoffice_imports_exactly(fidelity_build, tmp_path):
-    """Other widths, another font, borders drawn as LibreOffice draws them: read by rules and labels."""
-    picks = [f for f in fidelity_build.done if f.loaded.project.name in ("课题研究", "城管执法监督考核", "社发办-片区专项经费")]
-    copies = []
-    for form in picks:
-        copies.append(tmp_path / f"{len(copies)}.docx")
-        shutil.copy(form.stem.with_suffix(".docx"), copies[-1])
-    converted = _convert(copies, "pdf", tmp_path)
-    for form, copy in zip(picks, copies):
-        [result] = import_files([converted[copy]], tmp_path / copy.stem)
-        assert result.problems == [], result.problems
-        assert comparable(check([result.written]).done[0].loaded.project) == comparable(form.loaded.project)
+def test_a_compilation_pdf_keeps_every_form_s_tags(samples_built):
+    """The 汇总表 joins its forms' PDFs; each form's structure tree goes with its pages."""
+    import pdfplumber
+
+    [pdf] = samples_built.glob("上海市城市管理行政执法局-2024/*汇总表.pdf")
+    with pdfplumber.open(pdf) as document:
+        assert document.doc.catalog["MarkInfo"]["Marked"] is True
+        for page in document.pages:
+            tree = page.structure_tree
+            assert [element["type"] for element in tree] == ["Document"], page.page_number
+            assert all(char["mcid"] is not None for char in page.chars), page.page_number
+
+
+def test_a_hostile_structure_tree_is_read_by_widths_in_bounded_time(fidelity_build, tmp_path):
+    """A tagged PDF whose every element is its own parent, whose parent tree lists itself as its
+    kid, and whose page opens marked content 200,000 times without closing it: the tags say
+    nothing certain, so the page is read by widths (formgen's are exact), in a bounded time."""
+    import time
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+
+    form = next(f for f in fidelity_build.done if f.loaded.project.name == "课题研究")
+    writer = PdfWriter(clone_from=PdfReader(form.stem.with_suffix(".pdf")))
+    tree = writer.root_object["/StructTreeRoot"]
+    parents = tree["/ParentTree"]
+    parents[NameObject("/Kids")] = ArrayObject([parents.indirect_reference])
+    for number in range(1, len(writer._objects) + 1):  # noqa: SLF001 (every object of the file)
+        element = writer.get_object(number)
+        if hasattr(element, "get") and element.get("/Type") == "/StructElem":
+            element[NameObject("/P")] = element.indirect_reference
+    page = writer.pages[0]
+    stream = DecodedStreamObject()
+    stream.set_data(b"/Span <</MCID 0>> BDC\n" * 200_000 + page.get_contents().get_data())
+    page[NameObject("/Contents")] = writer._add_object(stream)  # noqa: SLF001
+    hostile = tmp_path / "标签.pdf"
+    with open(hostile, "wb") as file:
+        writer.write(file)
+    started = time.monotonic()
+    [result] = import_files([hostile], tmp_path / "out")
+    assert time.monotonic() - started < 60  # a bound, not a benchmark
+    assert result.problems == [], result.problems
+    assert comparable(check([result.written]).done[0].loaded.project) == comparable(form.loaded.project)

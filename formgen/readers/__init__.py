@@ -42,6 +42,8 @@ class ReadSheet:
     source: str  # file name, and sheet name or form number: 课题研究.xlsx!申报表
     address: Callable[[tuple[int, int]], str]  # (row, col) → "x.xlsx 申报表!C7" or "x.docx#1 表格第 3 行第 2 列"
     problems: list[str] = field(default_factory=list)  # cells the file holds but a reader cannot read
+    # Cells read without certainty (a PDF's line breaks), by (row, col): what and where, as a user reads it.
+    doubts: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
 
 def read(path: Path) -> list[ReadSheet]:

@@ -8,13 +8,16 @@ ruled tables, lines of text); here they are joined into forms:
 * the columns of all of a form's pages are one set of rules, matched by position, so a page
   that lacks a rule another has still lands in the right columns;
 * on a continuation page the rows that repeat the indicator header are left out, and a cell
-  cut by the page is joined again: an unruled cut (a row that ran over) by its text, whose
-  break at the page is a wrap or a paragraph by width; a ruled cut of a merged cell (a 一级
-  or 二级 label repeated on the next page) when both parts say the same;
+  cut by the page is joined again: an unruled cut by its text, whose break at the page is a
+  wrap or a paragraph by width (a row that ran over, where nothing at the cut is ruled; or a
+  merged cell going on while the rows beside it end at the page, as Chromium prints them);
+  a ruled cut of a merged cell (a 一级 or 二级 label repeated on the next page) when both
+  parts say the same;
 * the lines below a table (the running footer) are not part of a form.
 
-Every cell whose text cannot be read with certainty, text drawn off the page, and text in a
-table but in no cell is a problem with its page and cell: nothing is guessed.
+Text drawn off the page and text in a table but in no cell are problems with their page; a
+cell whose text cannot be read with certainty is a doubt of that cell (the importer reports it
+unless the cell is a label, whose reading the doubt cannot change): nothing is guessed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ReadError, ReadSheet, normalise, title_kind
-from .pdfpages import MAX_PAGES, join_wrapped, line_break
+from .pdfpages import MAX_PAGES
+from .pdftext import join_wrapped, line_break
 from ..layout.sheet import Cell, Heading, Sheet
 
 MEMORY_LIMIT_BYTES = 2 * 1024 ** 3
@@ -129,11 +133,12 @@ class _Form:
     headings: list[Heading]
     tables: list[_Table] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    doubts: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (row, col) → what is uncertain there
+    origin: dict[int, tuple[int, int]] = field(default_factory=dict)  # grid row → (page, row of that page's table)
 
     def read_sheet(self) -> ReadSheet:
         columns = _snapped(x for table in self.tables for cell in table.cells for x in (cell["bbox"][0], cell["bbox"][2]))
         cells: list[Cell] = []
-        origin: dict[int, tuple[int, int]] = {}  # grid row → (page, row of that page's table)
         headers: list[dict[int, str]] = []  # the indicator header rows, as {column: label}
         last: list[tuple[Cell, dict]] = []  # cells of the previous table, with what pdfpages read
         rows = 0
@@ -146,8 +151,12 @@ class _Form:
                 while skip in starts and any(_repeats(starts[skip], header) for header in headers):
                     skip += 1
             headers += [texts for texts in starts.values() if any(normalise(t) in _HEADER_LABELS for t in texts.values())]
-            joined_row = index > 0 and table.first_on_page and \
-                any(c["open_bottom"] for _, c in last) and any(c["open_top"] for (r, *_), c in placed if r == skip)
+            going_on = index > 0 and table.first_on_page  # the form's table goes on from the page before
+            at_cut = [read for cell, read in last if cell.row + cell.rowspan == rows]
+            # A row that ran over the page leaves nothing ruled at the cut; where some cells are
+            # ruled there, the rows end at the page, and the open cells are merged ones going on.
+            joined_row = going_on and bool(at_cut) and all(read["open_bottom"] for read in at_cut) and \
+                any(c["open_top"] for (r, *_), c in placed if r == skip)
             offset = rows - 1 - skip if joined_row else rows - skip
             current = []
             for (row, col, rowspan, colspan), read in placed:
@@ -156,35 +165,35 @@ class _Form:
                 if row < skip:
                     rowspan, row = rowspan - (skip - row), skip
                 cell = Cell(row + offset, col, list(read["paragraphs"]), rowspan, colspan)
-                for where in read["uncertain"]:
-                    self.problems.append(f"{self.address(origin, cell.row, col, table.page, row)}："
-                                         f"{where}是换行还是分段无法确定，请用原表格文件导入或导入后核对")
-                continued = self._continued(cell, read, last, row == skip and index > 0 and table.first_on_page,
-                                            joined_row)
+                continued = self._continued(cell, read, last, rows, joined_row) if going_on and row == skip else None
                 if continued is None:
                     cells.append(cell)
+                owner = continued[0] if continued else cell
+                for doubt in read["uncertain"]:
+                    self._doubt(owner, f"{self.address(cell.row, col, table.page, row)}：{doubt}")
                 current.append(continued or (cell, read))
                 for r in range(row, row + rowspan):
-                    origin.setdefault(r + offset, (table.page, r))
+                    self.origin.setdefault(r + offset, (table.page, r))
             last = current
             rows = max([rows] + [c.row + c.rowspan for c in cells])
         sheet = Sheet(f"#{self.number}", self.headings, [], cells, rows)
         source = f"{self.file}#{self.number}"
-        return ReadSheet(sheet, source, lambda rc: self.address(origin, rc[0], rc[1]), self.problems)
+        return ReadSheet(sheet, source, lambda rc: self.address(rc[0], rc[1]), self.problems, self.doubts)
 
-    def _continued(self, cell: Cell, read: dict, last, at_top: bool, joined_row: bool):
-        """The cell of the previous page this one continues, extended by it (with what was read of
-        its latest part); None when it starts anew."""
-        if not at_top:
-            return None
+    def _doubt(self, cell: Cell, where_and_what: str) -> None:
+        self.doubts.setdefault((cell.row, cell.col), []).append(f"{where_and_what}，请用原表格文件导入或导入后核对")
+
+    def _continued(self, cell: Cell, read: dict, last, cut: int, joined_row: bool):
+        """The cell of the previous page this one (at the top of its page) continues, extended by
+        it (with what was read of its latest part); None when it starts anew. ``cut`` is the grid
+        row where the previous page ended."""
         for before, before_read in last:
-            if (before.col, before.colspan) != (cell.col, cell.colspan):
+            if (before.col, before.colspan) != (cell.col, cell.colspan) or before.row + before.rowspan != cut:
                 continue
-            if joined_row and read["open_top"] and before_read["open_bottom"]:
-                verdict = line_break(before_read["tail"], read["head"])
+            if read["open_top"] and before_read["open_bottom"]:  # one cell, cut by the page
+                verdict = line_break(before_read["tail"], read["head"], same_page=False)
                 if verdict == "uncertain":
-                    self.problems.append(f"{self.file}#{self.number} 跨页的单元格（第 {before.col + 1} 列）："
-                                         "页末是换行还是分段无法确定，请用原表格文件导入或导入后核对")
+                    self._doubt(before, f"{self.address(before.row, before.col)}（跨到下一页）：页末是换行还是分段无法确定")
                 if not before.paragraphs:
                     before.paragraphs = cell.paragraphs
                 elif not cell.paragraphs:
@@ -192,18 +201,18 @@ class _Form:
                 elif verdict == "paragraph":
                     before.paragraphs = before.paragraphs + cell.paragraphs
                 else:
-                    before.paragraphs = before.paragraphs[:-1] + [join_wrapped(before.paragraphs[-1], cell.paragraphs[0], before_read["tail"])] \
-                        + cell.paragraphs[1:]
+                    joined = join_wrapped(before.paragraphs[-1], cell.paragraphs[0], before_read["tail"], verdict)
+                    before.paragraphs = before.paragraphs[:-1] + [joined] + cell.paragraphs[1:]
                 before.rowspan = cell.row + cell.rowspan - before.row
                 return before, read if cell.paragraphs else before_read
-            if before.row + before.rowspan == cell.row and before.paragraphs and before.paragraphs == cell.paragraphs:
+            if not joined_row and before.paragraphs and before.paragraphs == cell.paragraphs:
                 before.rowspan += cell.rowspan  # a merged label repeated on the next page
                 return before, read
         return None
 
-    def address(self, origin, row: int, col: int, page: int | None = None, page_row: int | None = None) -> str:
+    def address(self, row: int, col: int, page: int | None = None, page_row: int | None = None) -> str:
         if page is None:
-            page, page_row = origin.get(row, (None, row))
+            page, page_row = self.origin.get(row, (None, row))
         where = f"第 {page} 页 " if page else ""
         return f"{self.file} {where}表格第 {page_row + 1} 行第 {col + 1} 列"
 

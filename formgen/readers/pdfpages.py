@@ -6,12 +6,12 @@ module as a child process under a memory and a time limit, and it prints what it
 JSON. Nothing here depends on where a program draws a form or which font it uses:
 
 * the table of a page is found from its rules (pdfplumber's table finder); where a row runs
-  over the page the cut is not ruled, so the ends of the vertical rules close it, and the
-  cells there are marked open;
-* a cell's text is its characters, line by line; whether a line ends its paragraph or was
-  wrapped is decided by width: a line whose next word would have fitted beside it ended a
-  paragraph. When the two differ by less than a measurement can tell, the cell is marked
-  uncertain rather than guessed;
+  over the page, or a merged cell goes on on the next, the cut is not ruled: the ends of the
+  vertical rules close it, and the cells there are marked open;
+* a cell's text is its characters, line by line, each with its paragraph where the PDF is
+  tagged (:mod:`.pdftags`); lines become paragraphs by tags and widths (:mod:`.pdftext`),
+  once the whole document has shown how wide its cells' text could be (:mod:`.pdfroom`) and
+  whether it draws the space a line wraps at;
 * characters drawn off the page (a program that clips text it cannot fit) are counted, and
   text inside a table but in no cell is kept as stray, so that nothing is lost unsaid.
 """
@@ -20,39 +20,52 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
+
+from .pdfroom import set_available
+from .pdftags import Structure, marked_content_device
+from .pdftext import line_text, paragraphs
 
 MAX_PAGES = 500
 MAX_OBJECTS_PER_PAGE = 100_000  # characters and rules; a form's page has some 2,000
-TOLERANCE = 0.05  # points: closer than this, a line's fit cannot be told from measurement
 
 
 def extract(path: str) -> dict:
     import pdfplumber
 
+    pdfplumber.page.PDFPageAggregatorWithMarkedContent = marked_content_device()  # nested, with actual texts
     pages = []
     with pdfplumber.open(path) as pdf:
         if len(pdf.pages) > MAX_PAGES:
             return {"error": "pages", "pages": len(pdf.pages)}
+        structure = Structure(pdf.doc.catalog)
         for number, page in enumerate(pdf.pages, 1):
             if len(page.chars) + len(page.edges) > MAX_OBJECTS_PER_PAGE:
                 return {"error": "objects", "page": number}
-            pages.append(_page(page, number))
+            pages.append(_page(page, number, structure.paragraphs(page.page_obj.attrs.get("StructParents"))))
             page.close()
+    # A line that wraps at a space ends with it where the program draws it: one such line
+    # anywhere shows that a line ending without one wrapped at none.
+    hidden = not any(page.pop("wraps_at_drawn_space") for page in pages)
+    set_available([[cell for table in page["tables"] for cell in table["cells"]] for page in pages])
+    for page in pages:
+        spacing = {**page.pop("spacing"), "hidden": hidden}
+        for table in page["tables"]:
+            for cell in table["cells"]:
+                lines, available = cell.pop("lines"), cell.pop("available")
+                cell["paragraphs"], cell["uncertain"], cell["tail"], cell["head"] = paragraphs(lines, available, spacing)
     return {"pages": pages}
 
 
-def _page(page, number: int) -> dict:
+def _page(page, number: int, tagged: dict[int, int]) -> dict:
     width, height = float(page.width), float(page.height)
-    inside = [_plain_space(c) for c in page.chars
+    drawn = [c for c in page.chars if c["text"]]  # not the glyphs after the first of an actual text
+    inside = [_plain_character(c, tagged) for c in drawn
               if c["x1"] > 0 and c["x0"] < width and c["bottom"] > 0 and c["top"] < height]
-    clipped = len(page.chars) - len(inside)
+    rules = _rules(page.edges)
     settings = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
-                "explicit_horizontal_lines": _open_ends(page.edges)}
-    opens = {round(line["top"], 1) for line in settings["explicit_horizontal_lines"]}
+                "explicit_horizontal_lines": _open_ends(page.edges, rules)}
     tables = sorted(page.find_tables(settings), key=lambda t: t.bbox[1])
     boxes = [cell for table in tables for cell in table.cells]
-    padding = _padding(boxes, inside)
     placed: dict[int, list] = {index: [] for index in range(len(boxes))}
     outside, stray = [], []
     for char in inside:
@@ -70,27 +83,58 @@ def _page(page, number: int) -> dict:
     for table in tables:
         cells = []
         for box in table.cells:
-            cells.append(_cell(box, placed[index], padding, opens, spaces_drawn))
+            cells.append(_cell(box, placed[index], rules))
             index += 1
         read_tables.append({"bbox": list(table.bbox), "cells": cells})
-    return {"number": number, "clipped": clipped, "tables": read_tables,
-            "lines": [{"top": line[0]["top"], "bottom": line[0]["bottom"], "text": _line_text(line, spaces_drawn)}
+    return {"number": number, "clipped": len(drawn) - len(inside), "tables": read_tables,
+            "lines": [{"top": line[0]["top"], "bottom": line[0]["bottom"], "text": line_text(line, spaces_drawn)}
                       for line in _lines(outside)],
-            "stray": [_line_text(line, spaces_drawn) for line in _lines(stray)]}
+            "stray": [line_text(line, spaces_drawn) for line in _lines(stray)],
+            "spacing": {"drawn": spaces_drawn, "widths": _space_widths(inside)},
+            "wraps_at_drawn_space": any(line[-1]["text"].isspace() and len(line) > 1
+                                        for table in read_tables for cell in table["cells"] for line in cell["lines"][:-1])}
 
 
-def _plain_space(char: dict) -> dict:
-    """A space some programs map to U+3000 (the CJK font's space glyph) although it is as narrow
-    as an ASCII one: a full-width space is as wide as the text is large."""
-    if char["text"] == "\u3000" and char["x1"] - char["x0"] < 0.75 * char["size"]:
-        return {**char, "text": " "}
-    return char
+def _plain_character(char: dict, tagged: dict[int, int]) -> dict:
+    """What a character is to the reading of text: its text and box, and its paragraph where the
+    PDF is tagged (else None). A space some programs map to U+3000 (the CJK font's space glyph)
+    although it is as narrow as an ASCII one is one: a full-width space is as wide as the text."""
+    text = char["text"]
+    if text == "\u3000" and char["x1"] - char["x0"] < 0.75 * char["size"]:
+        text = " "
+    return {"text": text, "x0": char["x0"], "x1": char["x1"], "top": char["top"], "bottom": char["bottom"],
+            "size": char["size"], "paragraph": tagged.get(char.get("mcid"))}
 
 
-def _open_ends(edges) -> list[dict]:
+def _space_widths(chars) -> dict[str, list[float]]:
+    """The narrowest and widest space drawn on the page, by text size (one decimal, as text)."""
+    widths: dict[str, list[float]] = {}
+    for char in chars:
+        if char["text"] == " ":
+            key, width = str(round(char["size"], 1)), char["x1"] - char["x0"]
+            least, most = widths.get(key, (width, width))
+            widths[key] = [min(least, width), max(most, width)]
+    return widths
+
+
+RULE_STUB = 2.0  # points: Chromium ends each piece of a vertical rule with a stub as wide as the rule
+
+
+def _rules(edges) -> list[dict]:
+    """The horizontal rules of a page: not the stubs that end a vertical rule's pieces."""
+    return [e for e in edges if e["orientation"] == "h" and e["x1"] - e["x0"] > RULE_STUB]
+
+
+def _ruled(rules, x: float, y: float) -> bool:
+    """Whether a rule runs through, or ends at, the point (x, y)."""
+    return any(abs(rule["top"] - y) <= 1.5 and rule["x0"] - 1.5 <= x <= rule["x1"] + 1.5 for rule in rules)
+
+
+def _open_ends(edges, rules) -> list[dict]:
     """Horizontal lines where vertical rules end with no rule across: the cut of a row that runs
-    over the page. Each closes the cells there, so the table finder sees them."""
-    horizontal = [e for e in edges if e["orientation"] == "h"]
+    over the page, or of a merged cell that goes on on the next page (Chromium draws no rule
+    there). Each runs from the first to the last vertical rule ending at its height, closing the
+    cells there, so the table finder sees them."""
     runs: dict[float, list[list[float]]] = {}
     for edge in sorted((e for e in edges if e["orientation"] == "v"), key=lambda e: (round(e["x0"]), e["top"])):
         column = runs.setdefault(round(edge["x0"]), [])
@@ -98,24 +142,14 @@ def _open_ends(edges) -> list[dict]:
             column[-1][1] = max(column[-1][1], edge["bottom"])
         else:
             column.append([edge["top"], edge["bottom"]])
-    ends: dict[float, list[float]] = {}
+    ends: dict[float, list[tuple[float, bool]]] = {}  # height → (x, open) of the rules ending there
     for x, column in runs.items():
         for top, bottom in column:
             for y in (top, bottom):
-                if not any(abs(h["top"] - y) <= 1.5 and h["x0"] - 1.5 <= x <= h["x1"] + 1.5 for h in horizontal):
-                    ends.setdefault(round(y, 1), []).append(x)
-    return [{"object_type": "line", "x0": min(xs), "x1": max(xs), "top": y, "bottom": y,
-             "width": max(xs) - min(xs), "height": 0} for y, xs in ends.items() if len(xs) >= 2]
-
-
-def _padding(boxes, chars) -> float:
-    """The cells' inner padding: the smallest gap on the page between a cell's left edge and its text."""
-    gaps = []
-    for x0, top, x1, bottom in boxes:
-        inner = [c["x0"] - x0 for c in chars if x0 <= c["x0"] and c["x1"] <= x1 and top <= c["top"] and c["bottom"] <= bottom]
-        if inner:
-            gaps.append(min(inner))
-    return max(min(gaps), 0.0) if gaps else 2.0
+                ends.setdefault(round(y, 1), []).append((x, not _ruled(rules, x, y)))
+    return [{"object_type": "line", "x0": min(xs)[0], "x1": max(xs)[0], "top": y, "bottom": y,
+             "width": max(xs)[0] - min(xs)[0], "height": 0}
+            for y, xs in ends.items() if len(xs) >= 2 and any(is_open for _, is_open in xs)]
 
 
 def _lines(chars) -> list[list[dict]]:
@@ -134,107 +168,16 @@ def _lines(chars) -> list[list[dict]]:
     return lines
 
 
-def _line_text(line: list[dict], spaces_drawn: bool = True) -> str:
-    """A line's characters. A program that draws no spaces (``spaces_drawn`` false: none on the
-    page) leaves a gap for one: then a gap of a quarter of the size is a space."""
-    text = ""
-    for previous, char in zip([None] + line[:-1], line):
-        if not spaces_drawn and previous is not None and char["x0"] - previous["x1"] > 0.25 * char["size"] \
-                and not text.endswith(" ") and char["text"] != " ":
-            text += " "
-        text += char["text"]
-    return text.strip()
-
-
-def _cell(box, chars, padding: float, opens: set[float], spaces_drawn: bool) -> dict:
+def _cell(box, chars, rules: list[dict]) -> dict:
+    """A cell's lines, and whether its top and bottom are open (no rule: cut by the page)."""
     x0, top, x1, bottom = box
-    lines = _lines(chars)
-    # The text's own left edge (an indent, or centred lines, start further in); on the right,
-    # the page's smallest padding: the most room the text can have had.
-    start = min((line[0]["x0"] for line in lines), default=x0 + padding)
-    available = (x1 - padding) - max(start, x0 + padding)
-    paragraphs, uncertain = [], []
-    for index, line in enumerate(lines):
-        text = _line_text(line, spaces_drawn)
-        if index == 0:
-            paragraphs.append(text)
-            continue
-        tail = _tail(lines[index - 1], available, spaces_drawn)
-        verdict = line_break(tail, _head(line))
-        if verdict == "uncertain":
-            uncertain.append(f"“{paragraphs[-1][-8:]}”与“{text[:8]}”之间")
-        if verdict == "paragraph":
-            paragraphs.append(text)
-        else:
-            paragraphs[-1] = join_wrapped(paragraphs[-1], text, tail)
-    return {"bbox": [x0, top, x1, bottom], "paragraphs": paragraphs, "uncertain": uncertain,
-            "open_top": round(top, 1) in opens, "open_bottom": round(bottom, 1) in opens,
-            "tail": _tail(lines[-1], available, spaces_drawn) if lines else None, "head": _head(lines[0]) if lines else None}
-
-
-def _tail(line: list[dict], available: float, spaces_drawn: bool) -> dict:
-    """How a line ends: the room it left (a space it ends with hangs, taking none), its last
-    character, whether it ends with a space, and whether the page draws spaces at all."""
-    ink = [c for c in line if not c["text"].isspace()] or line
-    return {"room": available - (ink[-1]["x1"] - line[0]["x0"]), "last": ink[-1]["text"],
-            "space": line[-1]["text"].isspace(), "spaces_drawn": spaces_drawn}
-
-
-def _head(line: list[dict]) -> dict:
-    """How a line starts: the width of its first unbreakable piece (a word, or a CJK character
-    with the punctuation that may not be parted from it), its first character, a space's width."""
-    end = 0
-    while end + 1 < len(line) and not _may_break(line[end]["text"], line[end + 1]["text"]):
-        end += 1
-    return {"width": line[end]["x1"] - line[0]["x0"], "first": line[0]["text"], "space": 0.25 * line[0]["size"]}
-
-
-# Characters a line may not start with (closing punctuation) or end with (opening punctuation).
-_NO_START = set("，。、；：？！）」』】》〉〕”’％‰℃…·,.;:!?)]}%")
-_NO_END = set("（「『【《〈〔“‘([{")
-
-
-_QUOTES = set("“”‘’\"'")  # UAX #14 class QU: no break on either side
-
-
-def _may_break(before: str, after: str) -> bool:
-    if after in _NO_START or before in _NO_END or before in _QUOTES or after in _QUOTES:
-        return False
-    return before.isspace() or after.isspace() or is_wide(before) or is_wide(after)
-
-
-def is_wide(char: str) -> bool:
-    """A CJK character or full-width sign: lines may break around it, and wrap without a space."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def line_break(tail: dict | None, head: dict | None) -> str:
-    """Whether the break between a line (``tail``) and the next (``head``) is a ``wrap`` the
-    width forced, a ``paragraph`` end (the next piece would have fitted), or ``uncertain``."""
-    if tail is None or head is None:
-        return "paragraph"
-    needed = head["width"] + (head["space"] if _spaced(tail, head["first"]) else 0)
-    if tail["room"] - needed >= TOLERANCE:
-        return "paragraph"
-    if tail["room"] - needed <= -TOLERANCE:
-        return "wrap"
-    return "uncertain"
-
-
-def join_wrapped(before: str, after: str, tail: dict) -> str:
-    """Two pieces of a wrapped line: CJK runs on, words are parted by the space the wrap took."""
-    if not before or not after:
-        return before + after
-    return f"{before} {after}" if _spaced(tail, after[0]) else before + after
-
-
-def _spaced(tail: dict, first: str) -> bool:
-    """Whether a wrap after ``tail`` took a space: the one the line ends with on a page that draws
-    its spaces; on one that draws none, any wrap between two words."""
-    if tail["spaces_drawn"]:
-        return tail["space"]
-    return not (is_wide(tail["last"]) or is_wide(first) or tail["last"] == "-")
+    middle = (x0 + x1) / 2
+    return {"bbox": [x0, top, x1, bottom], "lines": _lines(chars),
+            "open_top": not _ruled(rules, middle, top), "open_bottom": not _ruled(rules, middle, bottom)}
 
 
 if __name__ == "__main__":
+    import logging
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # a font's missing metrics are no problem of the form's
     json.dump(extract(sys.argv[1]), sys.stdout, ensure_ascii=False)

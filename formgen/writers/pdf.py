@@ -104,7 +104,7 @@ def write(sheet: Sheet, path) -> None:
     if starts != set(sheet.page_starts):
         fallbacks.append(sheet.name)
         document = layout(sheet.split_at(starts))
-    document.write_pdf(path)
+    document.write_pdf(path, pdf_tags=True)  # tagged: read aloud, and imported, by its structure
 
 
 fallbacks: list[str] = []  # forms whose PDF did not start its pages where planned (benchmarks print it)
@@ -112,26 +112,24 @@ fallbacks: list[str] = []  # forms whose PDF did not start its pages where plann
 
 def write_compilation(compilation: Compilation, path) -> None:
     """The title page, then each form's own PDF, bookmarked by name: merging pages already
-    printed is far cheaper than laying every form out again."""
-    from pypdf import PdfWriter
+    printed is far cheaper than laying every form out again. Their tags are kept (``pdfjoin``)."""
+    from .pdfjoin import TaggedJoin
 
-    writer = PdfWriter()
-    writer.append(_title_page(compilation), import_outline=False)
+    joined = TaggedJoin()
+    joined.append(_title_page(compilation))
     for member in compilation.members:
-        writer.append(str(member.pdf), outline_item=member.name, import_outline=False)
-    writer.add_metadata({"/Title": compilation.title})
-    with open(path, "wb") as file:
-        writer.write(file)
+        joined.append(member.pdf, outline_item=member.name)
+    joined.write(path, compilation.title)
 
 
 def _title_page(compilation: Compilation) -> Path:
     """The PDF page holding a compilation's title, printed once and kept in its cache folder:
     an edit of one form then rebuilds its 汇总表 PDF without starting WeasyPrint for the title."""
-    key = f"{compilation.title}\0{compilation.stylesheet}\0{_PRINT_CSS}\0{_font_faces()}"
+    key = f"{compilation.title}\0{compilation.stylesheet}\0{_PRINT_CSS}\0{_font_faces()}\0tagged"
     page = compilation.cache / f"title-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pdf"
     if not page.is_file():
         html = render_html(None, compilation.stylesheet, cover_title=compilation.title_lines)
-        write_atomically(page, _render(html).write_pdf)
+        write_atomically(page, functools.partial(_render(html).write_pdf, pdf_tags=True))
     return page
 
 

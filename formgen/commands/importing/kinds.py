@@ -17,8 +17,18 @@ from .labels import Labels
 
 
 def project_data(found: ReadSheet) -> tuple[dict, list[str], list[str]]:
-    reader = {"申报表": _declaration, "自评表": _self_evaluation, "目标表": _target_table}[form_kind(found.sheet)]
-    return reader(found)
+    kind = form_kind(found.sheet)
+    data, problems, notes = {"申报表": _declaration, "自评表": _self_evaluation, "目标表": _target_table}[kind](found)
+    return data, _doubts(found, _LABELS[kind]) + problems, notes
+
+
+def _doubts(found: ReadSheet, labels: set[str]) -> list[str]:
+    """What the reader is unsure of, but for label cells: a label is compared without its spaces
+    and line breaks, so whether its lines were one paragraph or two changes nothing."""
+    cells = {(cell.row, cell.col): cell for cell in found.sheet.cells}
+    known = {normalise(label) for label in labels}
+    return [doubt for position, doubts in found.doubts.items()
+            if position not in cells or normalise(cells[position].text) not in known for doubt in doubts]
 
 
 _DECLARATION_LABELS = {"项目名称", "项目性质", "项目类别", "主管部门", "实施单位", "计划开始日期", "计划完成日期",
@@ -49,15 +59,20 @@ def _declaration(found: ReadSheet):
     annual = r.find("年度总体目标") or r.find("年度总目标")
     if annual is not None:
         _block(data, "年度总体目标", r.long_text(annual))
+    _nothing_below_goals(r, [cell for label in (overall, annual) if label is not None for cell in r.text_cells(label)])
     rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度(/项目)指标值", "年度指标值", "指标值")])
     data["绩效指标"] = _tree(rows, lambda values: values[3][1], r)
     return data, r.problems, notes
 
 
+_SELF_EVALUATION_LABELS = {"项目名称", "主管部门", "实施单位", "项目资金(万元)", "项目资金(元)", "年初预算数", "全年预算数",
+                           "全年执行数", "分值", "分数", "执行率(%)", "得分", "年度资金总额", "其中：当年财政拨款", "上年结转资金",
+                           "其他资金", "年度总体目标", "预期目标", "实际完成情况", "一级指标", "二级指标", "三级指标",
+                           "年度指标值", "实际完成值", "偏差原因分析及改进措施", "总分", "评分等级"}
+
+
 def _self_evaluation(found: ReadSheet):
-    r = Labels(found, {"项目名称", "主管部门", "实施单位", "项目资金(万元)", "项目资金(元)", "年初预算数", "全年预算数", "全年执行数",
-                       "分值", "分数", "执行率(%)", "得分", "年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金",
-                       "年度总体目标", "预期目标", "实际完成情况", "一级指标", "总分", "评分等级"})
+    r = Labels(found, _SELF_EVALUATION_LABELS)
     data: dict = {"表单": "自评表", "年度": r.year()}
     _fields(data, r, ["项目名称"], required=True)
     _fields(data, r, ["主管部门", "实施单位"])
@@ -87,10 +102,12 @@ def _self_evaluation(found: ReadSheet):
         weight = r.amount_at(owner) if owner else None
         if weight is not None:
             data["预算执行分值"] = weight
-    goals = {}
+    goals, cells = {}, []
     for label in ("预期目标", "实际完成情况"):
         position = r.find(label)
+        cells += r.text_cells(position) if position else []
         _block(goals, label, r.long_text(position) if position else "")
+    _nothing_below_goals(r, cells)
     data["年度总体目标"] = goals or None
     rows = r.indicator_rows("一级指标", ["一级指标", "二级指标", "三级指标", ("年度指标值", "年度(/项目)指标值", "指标值"),
                                        "实际完成值", "分值", "得分", "偏差原因分析及改进措施"], stop="总分")
@@ -111,12 +128,15 @@ def _self_evaluation(found: ReadSheet):
     return data, r.problems, notes
 
 
+_TARGET_TABLE_LABELS = {"项目名称", "项目类别", "计划开始日期", "计划完成日期", "是否含有政府购买服务", "绩效类型", "项目概况",
+                        "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标",
+                        "项目总预算(元)", "项目当年预算(元)", "同名项目上年预算额(元)", "同名项目上年预算执行数(元)",
+                        "项目总预算(万元)", "项目当年预算(万元)", "同名项目上年预算额(万元)", "同名项目上年预算执行数(万元)",
+                        "一级目标", "二级目标", "三级目标", "指标目标值"}
+
+
 def _target_table(found: ReadSheet):
-    labels = {"项目名称", "项目类别", "计划开始日期", "计划完成日期", "是否含有政府购买服务", "绩效类型", "项目概况",
-              "立项依据", "项目设立的必要性", "保证项目实施的制度、措施", "项目实施计划", "总目标及阶段性目标",
-              "项目总预算(元)", "项目当年预算(元)", "同名项目上年预算额(元)", "同名项目上年预算执行数(元)",
-              "项目总预算(万元)", "项目当年预算(万元)", "同名项目上年预算额(万元)", "同名项目上年预算执行数(万元)"}
-    r = Labels(found, labels)
+    r = Labels(found, _TARGET_TABLE_LABELS)
     data: dict = {"表单": "目标表", "年度": r.year()}
     for text in [h.text for h in found.sheet.headings] + [c.text for c in r.cells.values()]:
         match = re.match(r"\s*申报单位名称[:：]\s*(.*)$", text)
@@ -138,6 +158,17 @@ def _target_table(found: ReadSheet):
     rows = r.indicator_rows("一级目标", ["一级目标", "二级目标", "三级目标", "指标目标值"])
     data["绩效目标"] = _tree(rows, lambda values: values[3][1], r)
     return data, r.problems, []
+
+
+def _nothing_below_goals(r: Labels, goals: list) -> None:
+    """Nothing between the goals' cells and the indicator header (see ``Labels.nothing_between``)."""
+    header = r.find("一级指标")
+    bottoms = [cell[0] + r.cells[cell].rowspan for cell in goals if cell is not None]
+    if bottoms and header is not None:
+        r.nothing_between(max(bottoms), header[0], "年度总体目标与绩效指标")
+
+
+_LABELS = {"申报表": _DECLARATION_LABELS, "自评表": _SELF_EVALUATION_LABELS, "目标表": _TARGET_TABLE_LABELS}
 
 
 def _fields(data: dict, r: Labels, labels: list[str], required: bool = False) -> None:

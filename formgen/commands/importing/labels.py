@@ -79,22 +79,38 @@ class Labels:
             return owner if owner and self.cells[owner].text.strip() else None
         return None
 
+    def nothing_between(self, first: int, stop: int, parts: str) -> None:
+        """Note every cell with text that starts on the rows ``first`` to ``stop`` (not included):
+        between two parts of the form nothing belongs, and a cell there would be lost unsaid. A
+        PDF from an office suite draws a rule where a row runs over a page, so the part of a
+        long text on the next page can look like a row of its own."""
+        for row in range(first, stop):
+            for col, cell in self.row_cells(row):
+                if cell.text.strip():
+                    self.problems.append(f"{self.where((row, col))}：“{cell.text.strip()[:20]}”位于{parts}之间，"
+                                         "不属于表上的任何一项（可能是上一行跨页的部分），未导入；请用原表格文件导入")
+
     def text_at(self, position) -> str:
         return self.cells[position].text
 
-    def long_text(self, heading, beside: bool = False) -> str:
-        """The text under ``heading`` (or right of it, ``beside``), put together again where a long
-        text runs on over a page under its heading printed again (``Sheet.continued``); "" when none."""
-        texts = []
+    def text_cells(self, heading, beside: bool = False) -> list:
+        """The cells of the text under ``heading`` (or right of it, ``beside``): one, or one a page
+        where a long text runs on over pages under its heading printed again (``Sheet.continued``)."""
+        cells = []
         while heading is not None:
             value = self.right_of(heading) if beside else self.below(heading)
             if value is None:
                 break
-            texts.append(self.text_at(value).strip("\n"))
+            cells.append(value)
             after = max(heading[0] + self.cells[heading].rowspan, value[0] + self.cells[value].rowspan)
             again = (after, heading[1])
             same = again in self.cells and normalise(self.cells[again].text) == normalise(self.cells[heading].text)
             heading = again if same else None
+        return cells
+
+    def long_text(self, heading, beside: bool = False) -> str:
+        """The text of ``text_cells`` put together again; "" when none."""
+        texts = [self.text_at(cell).strip("\n") for cell in self.text_cells(heading, beside)]
         return functools.reduce(joined, texts) if texts else ""
 
     def text(self, label: str, nth: int = 0, required: bool = False) -> str | None:
