@@ -1,9 +1,11 @@
-"""``formgen new 自评表 --from 课题研究.yaml``: start a 自评表 from last year's 申报表.
+"""``formgen new 自评表 --from 课题研究.yaml``: start a 自评表 from the 申报表 of its year.
 
-The self-evaluation of year N+1 reuses the project fields, indicators and targets
-declared for year N. What only the officer knows (全年执行数, 实际完成值, 实际完成情况)
-is left empty and marked 待填写; 分值 is suggested by the usual weights, so the file
-is a valid project once those fields are filled.
+The 自评表 of year N evaluates the budget of year N against the targets the 申报表
+of year N declared (filed in N−1; the 自评表 is filed in N+1), so the draft keeps
+the 申报表's year and reuses its project fields, indicators and targets. What only
+the officer knows (全年执行数, 实际完成值, 实际完成情况) is left empty and marked 待填写;
+分值 is suggested by the usual weights, so the file is a valid project once those
+fields are filled.
 """
 
 from __future__ import annotations
@@ -70,10 +72,10 @@ def _split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
 
 
 def self_evaluation_text(declaration: Declaration, source: str, relative: str) -> str:
-    """The YAML of a 自评表 draft for the year after ``declaration``, which ``relative`` (from the
+    """The YAML of a 自评表 draft of the year of ``declaration``, which ``relative`` (from the
     draft's folder) names so that checks can hold the two against each other."""
     f = declaration.funding
-    data: dict = {"表单": "自评表", "年度": declaration.year + 1, "项目名称": declaration.name,
+    data: dict = {"表单": "自评表", "年度": declaration.year, "项目名称": declaration.name,
                   "申报表": Path(relative).as_posix()}
     for label, value in (("主管部门", declaration.department), ("实施单位", declaration.implementer)):
         if value:
@@ -93,7 +95,7 @@ def self_evaluation_text(declaration: Declaration, source: str, relative: str) -
         for name, target in items.items()} for level2, items in level2s.items()}
         for level1, level2s in declaration.indicators.items()}
     header = [
-        f"formgen new 自评表：由 {source}（{declaration.year} 年度申报表）生成的 {declaration.year + 1} 年度自评表草稿。",
+        f"formgen new 自评表：由 {source}（{declaration.year} 年度申报表）生成的 {declaration.year} 年度自评表草稿。",
         "标有「待填写」的字段须填写。实际完成值写实测值（如 7.00(次)）或",
         "达成指标 / 部分达成指标并具有一定效果 / 未达成指标且效果较差。",
         "得分可留空：formgen 按完成情况建议并在生成时列出。",
