@@ -17,12 +17,11 @@ from pathlib import Path
 from ..errors import FormgenError
 from ..files import display_path, write_text_atomically
 from ..load.model import Declaration
-from ..load.rules import INDICATOR_GROUP, USUAL_WEIGHTS
+from ..load.rules import INDICATOR_GROUP, PLACEHOLDER, USUAL_WEIGHTS
 from ..money import CENT
 from ..workspace import check
 from ..yamlwrite import Block, Commented, dump
 
-TO_FILL = "待填写"
 INDICATOR_WEIGHT_TOTAL = Decimal(90)  # 100 less the usual 预算执行分值 of 10
 _UNUSUAL_LEVEL_WEIGHT = Decimal(10)
 
@@ -83,14 +82,14 @@ def self_evaluation_text(declaration: Declaration, source: str, relative: str) -
     funding = {}
     for label, budget in (("当年财政拨款", f.annual_appropriation), ("上年结转资金", f.carried_over),
                           ("其他资金", f.annual_other)):
-        planned = Commented(None, TO_FILL) if budget is None else budget
-        funding[label] = {"年初预算数": planned, "全年预算数": planned, "全年执行数": Commented(None, TO_FILL)}
+        planned = Commented(None, PLACEHOLDER) if budget is None else budget
+        funding[label] = {"年初预算数": planned, "全年预算数": planned, "全年执行数": Commented(None, PLACEHOLDER)}
     data["项目资金"] = Commented(funding, "元；全年预算数如有调整请修改")
     data["年度总体目标"] = {"预期目标": Block(declaration.annual_goal) if declaration.annual_goal else None,
-                      "实际完成情况": Commented(None, TO_FILL)}
+                      "实际完成情况": Commented(None, PLACEHOLDER)}
     weights = suggested_weights(declaration.indicators)
     data["绩效指标"] = {level1: {level2: {name: {
-        "指标值": target, "实际完成值": Commented(None, TO_FILL), "分值": weights[level1, level2, name],
+        "指标值": target, "实际完成值": Commented(None, PLACEHOLDER), "分值": weights[level1, level2, name],
         "得分": None, "偏差原因分析及改进措施": None}
         for name, target in items.items()} for level2, items in level2s.items()}
         for level1, level2s in declaration.indicators.items()}
