@@ -345,3 +345,13 @@ def test_a_file_not_in_utf8_is_refused_not_corrupted(served):
                                          "version": version_of(content)})
     assert answer.status_code == 422 and "UTF-8" in answer.json()["error"]
     assert path.read_bytes() == content
+
+
+def test_a_placeholder_comment_goes_once_its_field_is_filled_and_the_others_stay():
+    text = ("项目资金:  # 元\n  全年执行数:  # 待填写\n\n  # 以下按实际填写\n  全年预算数: 1\n"
+            "年度总体目标:\n  实际完成情况:  # 待填写\n  预期目标: 甲\n")
+    data = plain_data(text)
+    data["项目资金"]["全年执行数"] = "5"
+    data["年度总体目标"]["实际完成情况"] = "已完成"
+    assert updated_text(text, data) == ("项目资金:  # 元\n  全年执行数: 5\n\n  # 以下按实际填写\n  全年预算数: 1\n"
+                                        "年度总体目标:\n  实际完成情况: 已完成\n  预期目标: 甲\n")
