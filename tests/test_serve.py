@@ -355,3 +355,76 @@ def test_a_placeholder_comment_goes_once_its_field_is_filled_and_the_others_stay
     data["年度总体目标"]["实际完成情况"] = "已完成"
     assert updated_text(text, data) == ("项目资金:  # 元\n  全年执行数: 5\n\n  # 以下按实际填写\n  全年预算数: 1\n"
                                         "年度总体目标:\n  实际完成情况: 已完成\n  预期目标: 甲\n")
+
+
+# --- builds and downloads -------------------------------------------------------------------------------------
+
+def _xlsx_text(content: bytes) -> str:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return "\n".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None)
+
+
+def test_a_download_right_after_a_save_is_the_saved_version(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/build", {}, token).json()["ok"]
+    path = served.root / DECLARATION
+    data = plain_data(path.read_text(encoding="utf-8"))
+    data["项目性质"] = "经常性项目"
+    saved = _post(client, "/api/save", {"path": DECLARATION, "data": data, "version": version_of(path.read_bytes())},
+                  token).json()
+    assert saved["build"] >= 2
+    # at once, while the build of the save runs: the download waits for it
+    download = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert download.status_code == 200 and "经常性项目" in _xlsx_text(download.content)
+    progress = client.get("/api/progress", params={"path": DECLARATION}).json()
+    assert progress["finished"] >= saved["build"] and not progress["running"]
+    assert progress["project"]["current"] and progress["project"]["message"].startswith("已生成 3 个文件，")
+
+
+def test_a_save_without_a_change_leaves_the_outputs_current(served):
+    client = served()
+    token = _csrf(client)
+    _post(client, "/api/build", {}, token)
+    path = served.root / DECLARATION
+    before = path.stat().st_mtime_ns
+    text = path.read_text(encoding="utf-8")
+    _post(client, "/api/save", {"path": DECLARATION, "text": text, "version": version_of(path.read_bytes())}, token)
+    assert path.stat().st_mtime_ns == before
+    row = client.get("/").text.split(f'<tr data-path="{DECLARATION}">', 1)[1].split("</tr>", 1)[0]
+    assert "已生成" in row and "待生成" not in row
+
+
+def test_outputs_older_than_their_project_are_never_downloaded_as_current(served):
+    client = served()
+    token = _csrf(client)
+    _post(client, "/api/build", {}, token)
+    path = served.root / DECLARATION
+    # edited outside the browser: the download builds it first
+    path.write_text(path.read_text(encoding="utf-8").replace("项目性质: 其他一次性项目", "项目性质: 外面改的"), encoding="utf-8")
+    download = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert "外面改的" in _xlsx_text(download.content)
+    # with an error no new form can be built: refused, saying why, unless the old one is asked for by name
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2023-12-31", "计划完成日期: 2022-12-31"),
+                    encoding="utf-8")
+    refused = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert refused.status_code == 409 and "有错误" in refused.text
+    old = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx", "stale": "1"})
+    assert old.status_code == 200 and "外面改的" in _xlsx_text(old.content)
+    state = client.get("/api/progress", params={"path": DECLARATION}).json()["project"]
+    assert not state["current"] and state["stale"] and "旧版" in state["message"]
+
+
+def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):
+    client = served(users)
+    _login(client, "管理员", "battery staple")
+    _post(client, "/api/build", {})
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/download/zip", params={"unit": ""}).content))
+    names = archive.namelist()
+    assert f"{UNIT_2023}/课题研究.pdf" in names and f"{UNIT_2024}/城管执法应急保障-自评表.pdf" in names
+    assert not any(part.startswith(".") for name in names for part in name.split("/"))
+    other = served(users)
+    _login(other, "张三", "correct horse")
+    assert other.get("/download/zip", params={"unit": ""}).status_code == 404

@@ -113,6 +113,8 @@ def create_app(root: Path, output: Path, users: dict[str, User] | None = None, s
         Route("/download/zip", download_zip),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
+    from . import progress  # the routes of these modules use the helpers below
+    routes += progress.ROUTES
     middleware = [Middleware(SecurityHeaders), Middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32),
                              session_cookie="formgen_session", max_age=12 * 3600, same_site="strict")]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
@@ -347,8 +349,9 @@ async def api_save(request: Request) -> Response:
                                  "current": conflict.current.decode("utf-8-sig", errors="replace"),
                                  "version": editing.version_of(conflict.current), "yours": text}, 409)
     checked = await asyncio.to_thread(check_text, server.workspace.root, path, text)
-    server.builder.request()
-    return JSONResponse({**checked.as_json(), "version": version, "text": text, "data": editing.plain_data(text)})
+    build = server.builder.request()
+    return JSONResponse({**checked.as_json(), "version": version, "text": text, "data": editing.plain_data(text),
+                         "build": build})
 
 
 # --- the overview's actions -----------------------------------------------------------------------------
@@ -458,7 +461,9 @@ async def download_form(request: Request) -> Response:
     relative = request.query_params.get("path")
     _project(request, user, relative)
     fmt = _format(request)
-    entry = await asyncio.to_thread(_server(request).workspace.project, relative)
+    from .progress import current_entry
+
+    entry = await current_entry(request, relative, stale=request.query_params.get("stale") == "1")
     return _file(entry.outputs.get(fmt) if entry else None, fmt)
 
 
@@ -467,19 +472,22 @@ async def download_compilation(request: Request) -> Response:
     name = request.query_params.get("unit")
     _unit(request, user, name)
     fmt = _format(request)
+    await _server(request).builder.wait()  # never the 汇总表 of before a save
     unit = await asyncio.to_thread(_server(request).workspace.unit, name)
     return _file(unit.compilation_outputs.get(fmt), fmt)
 
 
 async def download_zip(request: Request) -> Response:
-    """Every output of a unit (forms and 汇总表, all formats) in one zip."""
+    """Every output of a unit (forms and 汇总表, all formats) in one zip; of the workspace root: of
+    every unit (the root is a unit only a user of every unit may open)."""
     user = _signed_in(request)
     name = request.query_params.get("unit")
     folder = _unit(request, user, name)
     server = _server(request)
     outputs = server.workspace.output / folder.relative_to(server.workspace.root)
-    if not name or not outputs.is_dir():
+    if not outputs.is_dir():
         raise HTTPException(404, "尚未生成：请先生成")
+    await server.builder.wait()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in sorted(outputs.rglob("*")):
@@ -487,4 +495,4 @@ async def download_zip(request: Request) -> Response:
             if file.is_file() and not file.is_symlink() and not any(p.startswith(".") for p in relative.parts):
                 archive.write(file, relative.as_posix())
     return Response(buffer.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name + '.zip')}"})
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote((name or folder.name) + '.zip')}"})

@@ -180,7 +180,8 @@ def save(path: Path, text: str, made_from: str | None) -> str:
     current = path.read_bytes() if path.exists() else None
     if (None if current is None else version_of(current)) != made_from:
         raise Conflict(current or b"")
-    write_text_atomically(path, text)
+    if current != text.encode():  # a save without a change leaves the file, its time and its outputs alone
+        write_text_atomically(path, text)
     return version_of(text.encode())
 
 

@@ -3,7 +3,9 @@
 The files on disk are the truth and are read again at every request, so edits made
 outside the browser (a text editor, ``git pull``, the CLI) show up at once. A
 project is checked again only when its fingerprint changed (its text, the
-``formgen.yaml`` files and templates it inherits: ``workspace.sources``).
+``formgen.yaml`` files and templates it inherits: ``workspace.sources``), and its
+outputs are current when the last build's record holds that same fingerprint: a
+save that changed nothing leaves them current, a changed ``formgen.yaml`` does not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..load.yamlread import read_text
 from ..wording import format_amount
 from ..workspace.names import TEMPLATES_FOLDER, form_file_stem, output_file_stem
 from ..workspace.sources import discover
+from ..workspace.state import BuildRecord
 from ..writers import FORMATS
 from .checking import Checked, check_text
 from .paths import ROOT_UNIT, relative_name, unit_of
@@ -30,7 +33,13 @@ class ProjectEntry:
     checked: Checked
     modified: datetime.datetime
     outputs: dict[str, Path] = field(default_factory=dict)  # format → output file, when written
-    up_to_date: bool = False  # every output written after the last change of the file
+    up_to_date: bool = False  # the outputs were built from the file and settings as they are now
+
+    @property
+    def built(self) -> datetime.datetime | None:
+        """When the newest output was written."""
+        times = [o.stat().st_mtime for o in self.outputs.values() if o.is_file()]
+        return datetime.datetime.fromtimestamp(max(times)) if times else None
 
     @property
     def status(self) -> str:
@@ -69,6 +78,7 @@ class Workspace:
     def units(self, may_open=lambda unit: True) -> list[Unit]:
         """The units a user may open, each with its projects, in folder order."""
         sources, _ = discover([self.root], None)
+        built = {file: record.get("fingerprint") for file, record in BuildRecord.read(self.output).previous_sources.items()}
         units: dict[str, Unit] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
                              and not p.name.startswith(".") and p.name != TEMPLATES_FOLDER):
@@ -81,7 +91,9 @@ class Workspace:
                 continue
             if unit not in units:
                 units[unit] = self._unit(unit)
-            units[unit].projects.append(self._entry(path, source.file, source.fingerprint))
+            entry = self._entry(path, source.file, source.fingerprint)
+            entry.up_to_date = bool(entry.outputs) and built.get(str(source.file)) == source.fingerprint
+            units[unit].projects.append(entry)
         return sorted(units.values(), key=lambda u: (u.name != ROOT_UNIT, u.name))
 
     def unit(self, name: str) -> Unit:
@@ -118,7 +130,6 @@ class Workspace:
         entry = ProjectEntry(path, file, checked, datetime.datetime.fromtimestamp(stat.st_mtime))
         if checked.name and checked.kind:
             entry.outputs = _existing(self._output_folder(file.parent) / form_file_stem(checked.name, checked.kind))
-            entry.up_to_date = bool(entry.outputs) and all(o.stat().st_mtime >= stat.st_mtime for o in entry.outputs.values())
         return entry
 
     def _output_folder(self, folder: Path) -> Path:
