@@ -428,3 +428,27 @@ def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):
     other = served(users)
     _login(other, "张三", "correct horse")
     assert other.get("/download/zip", params={"unit": ""}).status_code == 404
+
+
+def test_a_refused_save_names_each_differing_field_by_its_labels(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / SELF_EVALUATION
+    version = version_of(path.read_bytes())
+    text = path.read_text(encoding="utf-8")
+    theirs = text.replace("项目名称: 城管执法应急保障", "项目名称: 城管执法应急保障（他们改）")
+    path.write_text(theirs, encoding="utf-8")
+    mine = plain_data(text)
+    mine["项目资金"]["当年财政拨款"]["全年执行数"] = "400000"
+    mine["绩效指标"]["产出指标"]["数量指标"]["新指标"] = {"指标值": "1", "实际完成值": "1", "分值": "1"}
+    answer = _post(client, "/api/save", {"path": SELF_EVALUATION, "data": mine, "version": version}, token)
+    assert answer.status_code == 409
+    view = answer.json()
+    found = {d["label"]: d for d in view["differences"]}
+    assert set(found) == {"项目名称", "项目资金 › 当年财政拨款 › 全年执行数", "绩效指标 › 产出指标 › 数量指标 › 新指标（整个指标）"}
+    assert found["项目名称"]["current"] == "城管执法应急保障（他们改）" and found["项目名称"]["yours"] == "城管执法应急保障"
+    assert found["项目资金 › 当年财政拨款 › 全年执行数"]["yours"] == "400000"
+    new = found["绩效指标 › 产出指标 › 数量指标 › 新指标（整个指标）"]
+    assert not new["in_current"] and new["in_yours"] and new["path"] == ["绩效指标", "产出指标", "数量指标", "新指标"]
+    assert view["current_data"] == plain_data(theirs) and view["version"] == version_of(theirs.encode())
+    assert path.read_text(encoding="utf-8") == theirs

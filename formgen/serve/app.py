@@ -40,6 +40,7 @@ from . import editing
 from .access import LOCAL_USER, Throttle, User, password_matches, verify_unknown
 from .building import Builder
 from .checking import check_text
+from .conflicts import conflict_view
 from .form import form_description
 from .paths import PathRefused, project_path, relative_name, unit_folder, unit_of
 from .preview import Busy, Previewer
@@ -113,8 +114,8 @@ def create_app(root: Path, output: Path, users: dict[str, User] | None = None, s
         Route("/download/zip", download_zip),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
-    from . import progress  # the routes of these modules use the helpers below
-    routes += progress.ROUTES
+    from . import progress, settings, upload  # their routes use the helpers below
+    routes += progress.ROUTES + settings.ROUTES + upload.ROUTES
     middleware = [Middleware(SecurityHeaders), Middleware(SessionMiddleware, secret_key=secret or secrets.token_urlsafe(32),
                              session_cookie="formgen_session", max_age=12 * 3600, same_site="strict")]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
@@ -147,12 +148,18 @@ def _signed_in(request: Request) -> User:
     return user
 
 
-async def _change(request: Request) -> tuple[User, dict]:
-    """The user and JSON body of a request that changes something, its CSRF token checked."""
+def _changer(request: Request) -> User:
+    """The user of a request that changes something, its CSRF token checked."""
     user = _signed_in(request)
     token = request.headers.get("x-csrf-token", "")
     if not secrets.compare_digest(token, request.session.get("csrf", "") or "\0"):
         raise HTTPException(403, "页面已过期，请刷新后重试")
+    return user
+
+
+async def _change(request: Request) -> tuple[User, dict]:
+    """The user and JSON body of a request that changes something, its CSRF token checked."""
+    user = _changer(request)
     try:
         body = json.loads(await request.body())
     except ValueError:
@@ -209,11 +216,13 @@ def _page(request: Request, name: str, context: dict, status: int = 200) -> HTML
 # --- pages ---------------------------------------------------------------------------------------------
 
 async def overview(request: Request) -> Response:
+    from .upload import ACCEPTED
+
     user = _signed_in(request)
     server = _server(request)
     units = await asyncio.to_thread(server.workspace.units, user.may_open)
     return _page(request, "overview.html", {"units": units, "build": server.builder.last,
-                                            "building": server.builder.running})
+                                            "building": server.builder.running, "accepted": ",".join(ACCEPTED)})
 
 
 async def editor(request: Request) -> Response:
@@ -344,10 +353,9 @@ async def api_save(request: Request) -> Response:
         try:
             version = editing.save(path, text, body.get("version"))
         except editing.Conflict as conflict:
-            return JSONResponse({"error": "保存被拒绝：此项目在您打开后已被修改（他人或其他程序）。请对照两个版本，"
-                                          "重新载入后再改，或确认用您的版本覆盖。",
-                                 "current": conflict.current.decode("utf-8-sig", errors="replace"),
-                                 "version": editing.version_of(conflict.current), "yours": text}, 409)
+            return JSONResponse({"error": "保存被拒绝：此项目在您打开后已被修改（他人或其他程序）。请逐项选择保留哪一方的内容，"
+                                          "或载入现在的版本，或确认用您的版本覆盖。",
+                                 **conflict_view(conflict.current, text)}, 409)
     checked = await asyncio.to_thread(check_text, server.workspace.root, path, text)
     build = server.builder.request()
     return JSONResponse({**checked.as_json(), "version": version, "text": text, "data": editing.plain_data(text),
@@ -405,7 +413,9 @@ def _new_declaration(name: str, folder: Path, root: Path) -> str:
 
 
 async def api_rename(request: Request) -> Response:
-    """Rename a project: its 项目名称 and its file (the old outputs go at the next build)."""
+    """Rename a project: its 项目名称, its file and its place in 顺序 (the old outputs go at the next build)."""
+    from .settings import renamed_in_order
+
     user, body = await _change(request)
     path = _project(request, user, body.get("path"))
     name = _project_name(body)
@@ -418,6 +428,7 @@ async def api_rename(request: Request) -> Response:
         text, version = _read(path)
         editing.save(path, editing.renamed_text(text, name), version)
         path.rename(target)
+        renamed_in_order(server.workspace.root, path.parent, (editing.plain_data(text) or {}).get("项目名称"), name)
     server.builder.request()
     return JSONResponse({"path": relative_name(server.workspace.root, target)})
 

@@ -26,11 +26,11 @@ def form_description(kind: str) -> list[dict]:
     """The fields of ``kind`` in the order of the form, how it is printed last: ``{key, help, type,
     …}``, where type is text | long | choice | group (with ``fields``) | tree (with ``leaf``: the
     三级's fields, or None when a 三级 holds only its 指标值)."""
-    fields = _fields(FORM_MODELS[kind])
+    fields = described_fields(FORM_MODELS[kind])
     return [f for f in fields if f["key"] not in _PRINTING] + [f for f in fields if f["key"] in _PRINTING]
 
 
-def _fields(model: type[BaseModel]) -> list[dict]:
+def described_fields(model: type[BaseModel]) -> list[dict]:
     described = []
     for field in model.model_fields.values():
         key = field.alias
@@ -42,9 +42,9 @@ def _fields(model: type[BaseModel]) -> list[dict]:
         choices = _literal_choices(field.annotation)
         if key in ("绩效指标", "绩效目标"):
             leaf = tree_leaf(field.annotation)
-            entry.update(type="tree", leaf=_fields(leaf) if leaf else None)
+            entry.update(type="tree", leaf=described_fields(leaf) if leaf else None)
         elif nested is not None:
-            entry.update(type="group", fields=_fields(nested))
+            entry.update(type="group", fields=described_fields(nested))
         elif choices:
             entry.update(type="choice", choices=choices)
         else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, ProjectError
+from ..files import display_path
 from ..load import read_settings
 from ..load.yamlread import read_text
 from ..wording import format_amount
@@ -22,7 +23,7 @@ from ..workspace.names import TEMPLATES_FOLDER, form_file_stem, output_file_stem
 from ..workspace.sources import discover
 from ..workspace.state import BuildRecord
 from ..writers import FORMATS
-from .checking import Checked, check_text
+from .checking import Checked, check_text, plain_text
 from .paths import ROOT_UNIT, relative_name, unit_of
 
 
@@ -50,6 +51,11 @@ class ProjectEntry:
         return "正常"
 
     @property
+    def messages(self) -> list[tuple[str, str]]:
+        """(level, plain text) of each problem."""
+        return [(p.level, plain_text(p, self.checked.file)) for p in self.checked.problems]
+
+    @property
     def amount(self) -> str:
         return format_amount(self.checked.amount) if self.checked.amount is not None else ""
 
@@ -65,6 +71,10 @@ class Unit:
     @property
     def label(self) -> str:
         return self.name or "（工作区根目录）"
+
+    @property
+    def messages(self) -> list[str]:
+        return [plain_text(p) for p in self.problems]
 
 
 class Workspace:
@@ -123,7 +133,7 @@ class Workspace:
             try:
                 checked = check_text(self.root, file, read_text(file))
             except ProjectError as error:  # not UTF-8, or unreadable: said as the CLI says it
-                checked = Checked(problems=error.problems)
+                checked = Checked(problems=error.problems, file=display_path(file))
             self._checked[path] = cached = (fingerprint, checked)
         checked = cached[1]
         stat = file.stat()
