@@ -143,7 +143,7 @@ def test_broken_file_shows_its_message_and_the_others_still_list(served):
     (served.root / UNIT_2023 / "坏.yaml").write_text("项目名称: 坏\n绩效指标: [\n", encoding="utf-8")
     client = served()
     page = client.get("/").text
-    assert "有错误" in page and "坏.yaml:" in page
+    assert "有错误" in page and "第 3 行：{ } 或 [ ] 没有成对" in page and "坏.yaml:" not in page
     assert page.count('<tr data-path="') == 28
     editor = client.get("/edit", params={"path": f"{UNIT_2023}/坏.yaml"})
     assert editor.status_code == 200 and '"data": null' in editor.text  # the YAML tab only
@@ -452,3 +452,81 @@ def test_a_refused_save_names_each_differing_field_by_its_labels(served):
     assert not new["in_current"] and new["in_yours"] and new["path"] == ["绩效指标", "产出指标", "数量指标", "新指标"]
     assert view["current_data"] == plain_data(theirs) and view["version"] == version_of(theirs.encode())
     assert path.read_text(encoding="utf-8") == theirs
+
+
+# --- the unit's settings, import by upload, rename into 顺序 ---------------------------------------------
+
+def test_unit_settings_are_checked_against_the_units_projects_before_they_are_saved(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / UNIT_2023 / "formgen.yaml"
+    before = path.read_text(encoding="utf-8")
+    page = client.get("/settings", params={"unit": UNIT_2023})
+    assert page.status_code == 200 and f"单位设置：{UNIT_2023}" in page.text
+    data = plain_data(before)
+    wrong = {**data, "年度": "二〇二三", "格式": ["docx", "odt"]}
+    refused = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": wrong, "version": version_of(before.encode())}, token)
+    assert refused.status_code == 422 and path.read_text(encoding="utf-8") == before
+    assert {p["field"] for p in refused.json()["problems"]} == {"格式"}  # the file itself first
+    wrong["格式"] = ["docx"]
+    problems = _post(client, "/api/settings/check", {"unit": UNIT_2023, "data": wrong}, token).json()["problems"]
+    [year] = problems
+    assert year["field"] == "年度" and year["text"].endswith("（12 个项目）") and "formgen.yaml" in year["text"]
+    good = {**data, "主管部门": "上海市某某委员会（新）", "顺序": ["课题研究", *[n for n in data["顺序"] if n != "课题研究"]]}
+    saved = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": good, "version": version_of(before.encode())}, token)
+    assert saved.status_code == 200, saved.json()
+    text = path.read_text(encoding="utf-8")
+    assert "主管部门: 上海市某某委员会（新）" in text and "顺序:                      # 汇总表中的顺序，同印发的汇总表\n  - 课题研究\n" in text
+    stale = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": good, "version": version_of(before.encode())}, token)
+    assert stale.status_code == 409
+
+
+def test_the_settings_and_imports_of_other_units_are_refused(served, users, tmp_path):
+    client = served(users)
+    _login(client, "张三", "correct horse")
+    token = _csrf(client)
+    for unit in (UNIT_2023, "", "../x"):
+        assert client.get("/settings", params={"unit": unit}).status_code == 404
+        assert _post(client, "/api/settings/save", {"unit": unit, "data": {"年度": "2023"}, "version": None},
+                     token).status_code == 404
+        sent = client.post("/api/import", data={"unit": unit}, files={"files": ("a.xlsx", b"PK", "application/zip")},
+                           headers={"X-CSRF-Token": token})
+        assert sent.status_code == 404
+    assert client.post("/api/import", data={"unit": UNIT_2024}, files={"files": ("a.xlsx", b"PK")},
+                       headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert not (served.root / UNIT_2023 / "a.yaml").exists()
+    assert client.get("/api/progress", params={"path": DECLARATION}).status_code == 404
+
+
+def test_old_forms_are_imported_by_upload_each_said_by_its_own_name(served, tmp_path):
+    from formgen.workspace import build
+
+    source = tmp_path / "src" / "u"
+    source.mkdir(parents=True)
+    (source / "旧项目.yaml").write_text((SAMPLES / DECLARATION).read_text(encoding="utf-8").replace(
+        "项目名称: 课题研究", "项目名称: 旧项目"), encoding="utf-8")
+    (source / "formgen.yaml").write_text((SAMPLES / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert build([source], tmp_path / "built", formats=("xlsx",)).ok
+    client = served()
+    token = _csrf(client)
+    files = [("files", ("旧项目.xlsx", (tmp_path / "built" / "旧项目.xlsx").read_bytes())),
+             ("files", ("C:\\文件\\坏.docx", b"not a docx")), ("files", ("说明.txt", b"x"))]
+    answer = client.post("/api/import", data={"unit": UNIT_2023}, files=files, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 200
+    results = {r["source"]: r for r in answer.json()["results"]}
+    assert results["旧项目.xlsx!旧项目"]["written"] == f"{UNIT_2023}/旧项目.yaml"
+    assert "坏.docx" in results and results["坏.docx"]["problems"][0].startswith("坏.docx：")  # not a temporary path
+    assert "不能导入此类文件" in results["说明.txt"]["problems"][0]
+    assert "项目名称: 旧项目" in (served.root / UNIT_2023 / "旧项目.yaml").read_text(encoding="utf-8")
+    again = client.post("/api/import", data={"unit": UNIT_2023}, files=files[:1], headers={"X-CSRF-Token": token})
+    assert "已存在，未覆盖" in again.json()["results"][0]["problems"][0]
+
+
+def test_a_rename_renames_the_project_in_the_order_of_its_unit(served):
+    client = served()
+    token = _csrf(client)
+    renamed = _post(client, "/api/rename", {"path": DECLARATION, "name": "课题研究（二期）"}, token)
+    assert renamed.status_code == 200
+    text = (served.root / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
+    assert "  - 长三角一体化城市管理综合执法协调工作\n  - 课题研究（二期）\n  - 城管执法社会宣传\n" in text
+    assert "# 汇总表中的顺序，同印发的汇总表" in text

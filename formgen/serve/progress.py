@@ -47,7 +47,7 @@ def project_state(entry: ProjectEntry | None, builder) -> dict:
     if builder.running:
         message = "正在生成……"
     elif not entry.checked.ok:
-        message = "项目有错误，改正后才会生成表单" + ("（现有的是上次生成的旧版）" if stale else "")
+        message = "保存的版本有错误，改正并保存后才会生成表单" + ("（现有的是上次生成的旧版）" if stale else "")
     elif builder.last is not None and not builder.last.ok:
         message = "生成失败" + ("（现有的是上次生成的旧版）" if stale else "") + "：" + _failure(builder.last.text, entry)
     else:

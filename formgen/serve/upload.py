@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..commands.importing import import_files
 from ..readers import MAX_FILE_BYTES
 from .app import _changer, _server, _unit
 from .paths import relative_name
@@ -38,7 +39,7 @@ async def api_import(request: Request) -> Response:
         form = await request.form(max_files=MAX_FILES, max_fields=5)
     except HTTPException:
         raise HTTPException(400, f"上传的内容无效（一次最多 {MAX_FILES} 个文件）") from None
-    async with form:
+    try:
         folder = _unit(request, user, form.get("unit"))
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not uploads:
@@ -46,8 +47,6 @@ async def api_import(request: Request) -> Response:
         with tempfile.TemporaryDirectory(prefix="formgen-import-") as temporary:
             files, results = await _received(uploads, Path(temporary))
             async with server.saving:
-                from ..commands.importing import import_files
-
                 imported = await asyncio.to_thread(import_files, [path for path, _ in files], folder)
             shown = {str(path): name for path, name in files}
             for result in imported:
@@ -56,6 +55,8 @@ async def api_import(request: Request) -> Response:
                     "written": relative_name(server.workspace.root, result.written) if result.written else None,
                     "problems": [_shown(p, shown, temporary) for p in result.problems],
                     "notes": [_shown(n, shown, temporary) for n in result.notes]})
+    finally:
+        await form.close()  # the uploads spooled to disk
     if any(r["written"] for r in results):
         server.builder.request()
     return JSONResponse({"results": results})

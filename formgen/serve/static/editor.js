@@ -368,10 +368,10 @@ function removeNode(node, focused) {
   const siblings = siblingsOf(node);
   replaceEntries(siblings, Object.entries(siblings).filter(([key]) => key !== name));
   const next = nodeSibling(node, 1) || nodeSibling(node, -1);
-  const field = focused && focused.dataset.field;
+  const field = focused ? focused.dataset.field : undefined;
   node.remove();
   changed();
-  const target = next && (next.querySelector(`:scope > .cell > [data-field="${CSS.escape(field || "")}"]:not(.name)`)
+  const target = next && ((field !== undefined && next.querySelector(`:scope > .cell > ${boxOf(field)}`))
     || next.querySelector("input.name"));
   (target || form.querySelector("button.add")).focus();
 }
@@ -457,6 +457,11 @@ form.addEventListener("keydown", (event) => {
   if (handled) event.preventDefault();
 });
 
+// The selector of the box of a field in a row.
+function boxOf(field) {
+  return `:is(input, textarea, select)[data-field="${CSS.escape(field)}"]`;
+}
+
 // Enter moves down as in a spreadsheet: to the same column of the next row of the indicators (or of
 // the grid), else to the next box of the form; Shift+Enter up.
 function focusVertically(input, step) {
@@ -465,7 +470,7 @@ function focusVertically(input, step) {
   if (row) {
     const rows = [...(row.matches(".leaf") ? form.querySelectorAll(".leaf.node") : row.parentElement.children)];
     const next = rows[rows.indexOf(row) + step];
-    const column = input.classList.contains("name") ? "input.name" : `[data-field="${CSS.escape(input.dataset.field)}"]:not(.name)`;
+    const column = input.classList.contains("name") ? "input.name" : boxOf(input.dataset.field);
     target = next && next.querySelector(column);
   }
   if (!target) {
@@ -512,7 +517,7 @@ function showProblems(problems) {
   for (const slot of form.querySelectorAll(".msg")) {
     if (!slot.querySelector(".local")) { slot.replaceChildren(); slot.removeAttribute("title"); }
   }
-  for (const node of form.querySelectorAll(".has-problem")) node.classList.remove("has-problem");
+  for (const node of form.querySelectorAll(".has-error, .has-warning")) node.classList.remove("has-error", "has-warning");
   const slots = [...form.querySelectorAll(".msg[data-for]")];
   const placed = new Map();
   for (const problem of problems) {
@@ -525,7 +530,7 @@ function showProblems(problems) {
     if (best && mode === "form" && !best.querySelector(".local")) {
       best.append(el("span", { class: "problem " + problem.level }, problem.message));
       best.title = best.textContent;
-      best.closest(".cell, .field, .name-row, fieldset").classList.add("has-problem");
+      if (problem.level !== "note") best.closest(".cell, .field, .name-row, fieldset").classList.add("has-" + problem.level);
       placed.set(problem, best);
     }
   }
@@ -542,7 +547,6 @@ function showProblems(problems) {
   $("summary-text").textContent = errors ? `${errors} 个错误` + (others ? `，${others} 条警告或提示` : "")
     : (others ? `检查通过，${others} 条警告或提示` : "检查通过");
   $("summary").className = "summary " + (errors ? "error" : "good");
-  $("messages").hidden = problems.length === 0;
 }
 
 // A message that takes the person to its field.
@@ -553,6 +557,7 @@ function problemLink(problem, placed, label) {
     event.preventDefault();
     const owner = slot.closest(".cell, .field, .name-row, fieldset");
     const box = owner.querySelector("input, textarea, select");
+    $("messages").open = false;
     owner.scrollIntoView({ block: "center" });
     if (box) box.focus();
   } }, label);
@@ -569,8 +574,8 @@ function showComputed(computed) {
     button.textContent = score ? `建议 ${score}，采用` : "";
     showProposal(button);
   }
-  const totals = ["分值合计", "预算执行得分", "总分", "评分等级"].filter((k) => computed[k]);
-  $("totals").textContent = totals.map((k) => `${k} ${computed[k]}`).join("　");
+  const totals = ["分值合计", "总分", "评分等级"].filter((k) => computed[k]);
+  $("totals").textContent = totals.map((k) => `${k} ${computed[k]}`).join(" · ");
 }
 
 // A proposed score is offered while the 得分 typed differs from it (its place is kept either way).

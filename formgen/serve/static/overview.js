@@ -78,8 +78,8 @@ $("import-close").addEventListener("click", () => { $("import-dialog").close(); 
 // --- builds ------------------------------------------------------------------------------------
 
 // While a build runs: how far it got; when it ends (for ``after``: when a build asked for after
-// request number ``after`` ends), how it ended, then the page again (statuses, downloads) unless a
-// dialog is open.
+// request number ``after`` ends), how it ended, and each project's status and downloads as they are
+// now. Only those are replaced: no button moves or goes under the pointer.
 async function followBuilds(after) {
   const status = $("build-status");
   for (;;) {
@@ -88,11 +88,29 @@ async function followBuilds(after) {
     if (ended) {
       const last = json.last;
       status.textContent = last ? (last.ok ? `已生成，${last.ended}` : `生成有失败，${last.ended}`) : "";
-      if (!document.querySelector("dialog[open]")) location.reload();
-      return;
+      $("build").disabled = false;
+      return refreshStatuses();
     }
     status.textContent = json.done ? `正在生成（已完成 ${json.done} 个表单）……` : "正在生成……";
     await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
+// The statuses, downloads and 汇总表 links of the page as the server has them now.
+async function refreshStatuses() {
+  let page;
+  try {
+    page = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+  } catch (error) {
+    return;
+  }
+  for (const selector of ["tr[data-path] td.status", "tr[data-path] td.downloads", "section[data-unit] .compilation"]) {
+    for (const fresh of page.querySelectorAll(selector)) {
+      const owner = fresh.closest("[data-path], [data-unit]");
+      const attribute = owner.matches("[data-path]") ? "data-path" : "data-unit";
+      const here = document.querySelector(`[${attribute}="${CSS.escape(owner.getAttribute(attribute))}"] ${selector.split(" ").pop()}`);
+      if (here) here.replaceWith(document.importNode(fresh, true));
+    }
   }
 }
 
