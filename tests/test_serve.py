@@ -414,7 +414,7 @@ def test_outputs_older_than_their_project_are_never_downloaded_as_current(served
     old = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx", "stale": "1"})
     assert old.status_code == 200 and "外面改的" in _xlsx_text(old.content)
     state = client.get("/api/progress", params={"path": DECLARATION}).json()["project"]
-    assert not state["current"] and state["stale"] and "旧版" in state["message"]
+    assert not state["current"] and state["stale"] and "有错误" in state["message"]
 
 
 def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):

@@ -5,7 +5,10 @@ and writes them back keeping the user's comments and style (``editing``); builds
 are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (routes),
 ``access`` (users, logins), ``paths`` (what a request may name), ``units`` (the
 overview), ``checking`` (messages and computed figures), ``form`` (the editor's
-fields from the model), ``preview`` (pages as PNG images).
+fields from the model), ``preview`` (pages as PNG images), ``progress`` (builds
+said to the page, downloads of the saved version), ``conflicts`` (a refused save
+field by field), ``settings`` (a unit's formgen.yaml), ``upload`` (import of old
+forms).
 """
 
 from __future__ import annotations

@@ -23,13 +23,16 @@ from .app import _project, _server, _signed_in
 from .units import ProjectEntry
 
 
-def build_state(builder) -> dict:
-    """The builds as numbers the page compares with its save's, and the running one's progress."""
+def build_state(builder, every_unit: bool) -> dict:
+    """The builds as numbers the page compares with its save's, and the running one's progress;
+    what the last build printed only for a user of every unit (it names every unit's files)."""
     last = builder.last
     state = {"running": builder.running, "requested": builder.requested, "finished": builder.finished,
              "done": sum(1 for line in builder.lines if line.startswith(("已生成 ", "未生成 "))) if builder.running else 0}
     if last is not None:
-        state["last"] = {"ok": last.ok, "ended": last.ended.strftime("%H:%M"), "text": last.text}
+        state["last"] = {"ok": last.ok, "ended": last.ended.strftime("%H:%M")}
+        if every_unit:
+            state["last"]["text"] = last.text
     return state
 
 
@@ -47,9 +50,9 @@ def project_state(entry: ProjectEntry | None, builder) -> dict:
     if builder.running:
         message = "正在生成……"
     elif not entry.checked.ok:
-        message = "保存的版本有错误，改正并保存后才会生成表单" + ("（现有的是上次生成的旧版）" if stale else "")
+        message = "保存的版本有错误，改正并保存后才生成新表单"
     elif builder.last is not None and not builder.last.ok:
-        message = "生成失败" + ("（现有的是上次生成的旧版）" if stale else "") + "：" + _failure(builder.last.text, entry)
+        message = "生成失败：" + _failure(builder.last.text, entry)
     else:
         message = "尚未生成"
     return {"current": False, "stale": stale, "files": files, "message": message}
@@ -81,7 +84,7 @@ async def api_progress(request: Request) -> JSONResponse:
     """The builds' progress; with ``path``, how that project's forms stand."""
     user = _signed_in(request)
     server = _server(request)
-    answer = build_state(server.builder)
+    answer = build_state(server.builder, user.units is None)
     relative = request.query_params.get("path")
     if relative is not None:
         _project(request, user, relative)

@@ -122,6 +122,10 @@ function refreshPaths(root) {
   for (const node of [root, ...root.querySelectorAll("[data-slot]")]) {
     if (node.dataset.slot) node.dataset[node.dataset.slot] = pathOf(node).join(".");
   }
+  for (const input of root.querySelectorAll(".level1 > .name-row > input.name")) input.setAttribute("list", "catalogue");
+  for (const input of root.querySelectorAll(".level2 > .name-row > input.name")) {
+    input.setAttribute("list", "catalogue-" + input.closest(".level1").dataset.key);
+  }
   for (const button of root.querySelectorAll("[data-verb]")) {
     button.setAttribute("aria-label", `${button.dataset.verb}${button.dataset.what} ${button.closest("[data-key]").dataset.key}`);
   }
@@ -205,6 +209,13 @@ function gridView(field, path) {
 
 let tree = null;  // the tree's field description
 
+// The usual names, offered in a list as a 一级 or 二级 name is typed (the 二级 by its 一级).
+function catalogueLists(catalogue) {
+  const list = (id, names) => el("datalist", { id }, ...names.map((name) => el("option", { value: name })));
+  return [list("catalogue", Object.keys(catalogue)),
+    ...Object.entries(catalogue).map(([level1, names]) => list("catalogue-" + level1, names))];
+}
+
 function treeView(field) {
   tree = field;
   const levels = el("div", { class: "nodes" });
@@ -214,7 +225,7 @@ function treeView(field) {
     el("div", { class: "note" }, slot("for", ""), el("span", { class: "help" }, "Tab 下一格 · Enter 下一行 · Esc 撤销本格修改 · "
       + "Ctrl+Enter 在下方添加 · Alt+↑/↓ 上下移动 · Ctrl+Delete 删除")),
     levels,
-    el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"));
+    el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"), ...catalogueLists(field.catalogue || {}));
 }
 
 function level1View(name, groups) {
@@ -540,12 +551,16 @@ function showProblems(problems) {
     items.push(el("li", { class: "problem error" }, `尚待填写 ${missing.length} 项：`,
       ...missing.map((p, i) => [i ? "、" : "", problemLink(p, placed, p.text.replace(/：.*$/, ""))]).flat()));
   }
-  for (const p of problems) if (!missing.includes(p)) items.push(el("li", { class: "problem " + p.level }, problemLink(p, placed, p.text)));
+  for (const p of problems) {
+    if (missing.includes(p)) continue;
+    const said = mode === "yaml" && p.line && !p.text.startsWith("第") ? `第 ${p.line} 行 · ${p.text}` : p.text;
+    items.push(el("li", { class: "problem " + p.level }, problemLink(p, placed, said)));
+  }
   $("problems").replaceChildren(...items);
   const errors = problems.filter((p) => p.level === "error").length;
   const others = problems.length - errors;
-  $("summary-text").textContent = errors ? `${errors} 个错误` + (others ? `，${others} 条警告或提示` : "")
-    : (others ? `检查通过，${others} 条警告或提示` : "检查通过");
+  $("summary-text").textContent = errors ? `${errors} 个错误` + (others ? `、${others} 条提示` : "")
+    : (others ? `检查通过（${others} 条提示）` : "检查通过");
   $("summary").className = "summary " + (errors ? "error" : "good");
 }
 
@@ -642,7 +657,7 @@ async function doSave(overwrite) {
   if (mode === "yaml" && json.data) data = json.data;
   if (!dirty()) showChecked(json);
   const time = new Date().toTimeString().slice(0, 5);
-  $("status").textContent = dirty() ? "已保存（之后又有修改）" : (json.ok ? `已保存 ${time}` : `已保存 ${time}（有错误：改正前不会生成新的表单）`);
+  $("status").textContent = dirty() ? "已保存（之后又有修改）" : `已保存 ${time}` + (json.ok ? "" : "（有错误）");
   if (dirty()) check();
   else preview();
   awaitedBuild = json.build;
@@ -679,11 +694,12 @@ function setDownloads(project) {
     if (stale) url.searchParams.set("stale", "1");
     else url.searchParams.delete("stale");
     link.setAttribute("href", url.pathname + url.search);
-    link.textContent = link.dataset.format.toUpperCase() + (stale ? "（旧版）" : "");
     link.classList.toggle("pending", Boolean(project.building));
     link.classList.toggle("unavailable", !project.building && !project.current && !project.stale);
   }
+  $("downloads-label").textContent = !project.building && !project.current && project.stale ? "下载旧版：" : "下载：";
   $("build-status").textContent = project.message || "";
+  $("build-status").title = project.message || "";
   $("build-status").className = project.current ? "good" : (project.building ? "muted" : "warn");
   $("downloads").dataset.state = project.current ? "current" : (project.building ? "building" : "old");
 }
