@@ -42,7 +42,7 @@ def new_self_evaluation(source: Path, output: Path, force: bool = False):
     if len(declarations) != len(report.done) or not declarations:
         raise DraftRefused(f"{display_path(source)} 中应为申报表")
     relative = os.path.relpath(source.absolute(), output.absolute().parent)
-    text = "---\n".join(self_evaluation_text(project, display_path(source), relative) for project in declarations)
+    text = "---\n".join(self_evaluation_text(project, relative) for project in declarations)
     write_text_atomically(output, text)
     return None
 
@@ -70,12 +70,12 @@ def _split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
     return parts + [total - sum(parts, Decimal(0))]
 
 
-def self_evaluation_text(declaration: Declaration, source: str, relative: str) -> str:
+def self_evaluation_text(declaration: Declaration, relative: str) -> str:
     """The YAML of a 自评表 draft of the year of ``declaration``, which ``relative`` (from the
     draft's folder) names so that checks can hold the two against each other."""
     f = declaration.funding
-    data: dict = {"表单": "自评表", "年度": declaration.year, "项目名称": declaration.name,
-                  "申报表": Path(relative).as_posix()}
+    source = Path(relative).as_posix()
+    data: dict = {"表单": "自评表", "年度": declaration.year, "项目名称": declaration.name, "申报表": source}
     for label, value in (("主管部门", declaration.department), ("实施单位", declaration.implementer)):
         if value:
             data[label] = value

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from ..commands.schema import nested_model, tree_leaf
 from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
 from ..load.rules import CATALOGUE, TARGET_TABLE_CATALOGUE
+from ..load.scoring import VERDICT_BANDS
 
 # Texts that are paragraphs, not one line: a text area each.
 LONG_TEXTS = {"项目总目标", "年度总体目标", "预期目标", "实际完成情况", "项目概况", "立项依据", "项目设立的必要性",
@@ -51,6 +52,8 @@ def described_fields(model: type[BaseModel]) -> list[dict]:
             entry.update(type="choice", choices=choices)
         else:
             entry["type"] = "long" if key in LONG_TEXTS else "text"
+            if key == "实际完成值":
+                entry["suggestions"] = list(VERDICT_BANDS)  # or a measured value such as 7.00(次)
         described.append(entry)
     return described
 

@@ -46,6 +46,22 @@ function replaceEntries(mapping, entries) {
   for (const [key, value] of entries) mapping[key] = value;
 }
 
+// The keys of a mapping as the file has them, with the keys a form describes (in its order) put
+// beside their neighbours: where a field cleared and typed again goes back to.
+function mergedOrder(keys, described) {
+  const order = [...keys];
+  described.forEach((key, i) => {
+    if (order.includes(key)) return;
+    let at = 0;
+    for (let j = i - 1; j >= 0; j--) {
+      const found = order.indexOf(described[j]);
+      if (found >= 0) { at = found + 1; break; }
+    }
+    order.splice(at, 0, key);
+  });
+  return order;
+}
+
 // A key put into a mapping where ``order`` has it among the keys there (at the end if it has not).
 function insertOrdered(mapping, key, value, order) {
   const rank = (k) => { const i = order.indexOf(k); return i < 0 ? Infinity : i; };

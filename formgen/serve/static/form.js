@@ -37,18 +37,7 @@ function describedKeys(path) {
 // Where the keys of the mapping at ``path`` belong: as the file had them, the form's other fields
 // beside their neighbours. A field cleared and typed again goes back to its place.
 function referenceOrder(path, reference = base) {
-  const order = Object.keys(getIn(reference, path) || {});
-  const described = describedKeys(path);
-  described.forEach((key, i) => {
-    if (order.includes(key)) return;
-    let at = 0;
-    for (let j = i - 1; j >= 0; j--) {
-      const found = order.indexOf(described[j]);
-      if (found >= 0) { at = found + 1; break; }
-    }
-    order.splice(at, 0, key);
-  });
-  return order;
+  return mergedOrder(Object.keys(getIn(reference, path) || {}), describedKeys(path));
 }
 
 // Set a value; an empty text removes the key, and mappings left empty by that go too. A key
@@ -207,7 +196,9 @@ function treeView(field) {
     el("div", { class: "note" }, slot("for", ""), el("span", { class: "help" }, "Tab 下一格 · Enter 下一行 · Esc 撤销本格修改 · "
       + "Ctrl+Enter 在下方添加 · Alt+↑/↓ 上下移动 · Ctrl+Delete 删除")),
     levels,
-    el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"), ...catalogueLists(field.catalogue || {}));
+    el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"), ...catalogueLists(field.catalogue || {}),
+    ...(field.leaf || []).filter((f) => f.suggestions).map((f) =>
+      el("datalist", { id: "suggest-" + f.key }, ...f.suggestions.map((text) => el("option", { value: text })))));
 }
 
 function level1View(name, groups) {
@@ -262,7 +253,8 @@ function leafRow(name, value) {
     const current = column.key ? (value || {})[column.key] : value;
     const label = column.key || "指标值";
     const input = el(column.type === "long" ? "textarea" : "input",
-      { "aria-label": label, placeholder: label, rows: column.type === "long" ? 2 : null });
+      { "aria-label": label, placeholder: label, rows: column.type === "long" ? 2 : null,
+        list: column.suggestions ? "suggest-" + column.key : null });
     if (input.tagName === "INPUT") input.type = "text";
     input.value = typeof current === "string" ? current : "";
     input.dataset.field = column.key;

@@ -18,7 +18,7 @@ function set(key, value) {
     || (typeof value === "object" && !Array.isArray(value) && !Object.keys(value).length);
   if (empty) delete data[key];
   else if (key in data) data[key] = value;
-  else insertOrdered(data, key, value, [...Object.keys(base), ...described.filter((k) => !(k in base))]);
+  else insertOrdered(data, key, value, mergedOrder(Object.keys(base), described));
   changed();
 }
 
