@@ -16,6 +16,7 @@ let lastChecked = null;
 let saving = null;  // the save under way (a promise)
 let awaitedBuild = 0;  // the build that holds the last save
 let buildPoll = null;  // the polling of builds under way (a promise)
+let refused = null;  // the last save refused over a newer file: its answer and the fields that differ
 
 const dirty = () => edits !== savedEdits;
 const kind = state.data && state.data["表单"] || state.inherited["表单"] || "";
@@ -61,7 +62,7 @@ function showProblems(problems) {
   const slots = [...form.querySelectorAll(".msg[data-for]")];
   const placed = new Map();
   for (const problem of problems) {
-    // Beside the deepest field the message concerns, else only in the list above.
+    // Beside the deepest field the message concerns, and in the list of the toolbar.
     let best = null;
     for (const slot of slots) {
       const key = slot.dataset.for;
@@ -230,7 +231,6 @@ function setDownloads(project) {
   $("build-status").textContent = project.message || "";
   $("build-status").title = project.message || "";
   $("build-status").className = project.current ? "good" : (project.building ? "muted" : "warn");
-  $("downloads").dataset.state = project.current ? "current" : (project.building ? "building" : "old");
 }
 
 // A download is the form on the screen: unsaved changes are saved first, and the build of the save
@@ -264,7 +264,6 @@ function conflict(json) {
   $("conflict-message").textContent = json.error;
   $("conflict-current").textContent = json.current;
   $("conflict-yours").textContent = json.yours;
-  $("conflict").dataset.version = json.version;
   const differences = mode === "form" && json.differences ? json.differences : null;
   $("conflict-fields").hidden = !differences;
   $("conflict-merge").hidden = !differences;
@@ -281,8 +280,8 @@ function conflict(json) {
         el("td", {}, choice("yours", difference.yours, difference.in_yours, mine, mine ? "您改过" : "")));
     });
     $("conflict-fields").querySelector("tbody").replaceChildren(...rows);
-    $("conflict").merge = () => merged(json, differences);
   }
+  refused = { json, differences };
   $("status").textContent = "保存被拒绝：文件已被修改";
   $("conflict").showModal();
 }
@@ -337,10 +336,10 @@ $("save").addEventListener("click", () => save());
 $("toggle-preview").addEventListener("click", () => togglePreview(!previewShown()));
 $("reload").addEventListener("click", reload);
 $("conflict-reload").addEventListener("click", reload);
-$("conflict-overwrite").addEventListener("click", () => { $("conflict").close(); save($("conflict").dataset.version); });
+$("conflict-overwrite").addEventListener("click", () => { $("conflict").close(); save(refused.json.version); });
 $("conflict-merge").addEventListener("click", () => {
-  data = $("conflict").merge();
-  version = $("conflict").dataset.version;
+  data = merged(refused.json, refused.differences);
+  version = refused.json.version;
   $("conflict").close();
   buildForm();
   save();

@@ -102,8 +102,8 @@ function refreshPaths(root) {
   }
 }
 
-function slot(name, field, attributes = {}) {
-  return el("span", { ...attributes, class: name === "for" ? "msg" : name, dataset: { slot: name, field } });
+function slot(name, field) {
+  return el("span", { class: name === "for" ? "msg" : name, dataset: { slot: name, field } });
 }
 
 // --- the form, built once ----------------------------------------------------------------------
@@ -194,7 +194,7 @@ function treeView(field) {
   return el("fieldset", { class: "tree", dataset: { key: field.key } },
     el("legend", { title: field.help }, field.key),
     el("div", { class: "note" }, slot("for", ""), el("span", { class: "help" }, "Tab 下一格 · Enter 下一行 · Esc 撤销本格修改 · "
-      + "Ctrl+Enter 在下方添加 · Alt+↑/↓ 上下移动 · Ctrl+Delete 删除")),
+      + "Ctrl+Enter 在下方添加 · Alt+↑/↓ 上下移动 · Alt+Delete 删除")),
     levels,
     el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"), ...catalogueLists(field.catalogue || {}),
     ...(field.leaf || []).filter((f) => f.suggestions).map((f) =>
@@ -285,13 +285,13 @@ function siblingsOf(node) {
 // Add a node at ``level`` after ``after`` (a node) or at the end of ``container`` (.nodes); its name
 // is selected for typing.
 function addNode(level, container, after) {
-  const [base, value, view] = newNode(level);
+  const [stem, value, view] = newNode(level);
   const probe = el("div", { dataset: { key: "" } });
   container.append(probe);  // where the new node will be, to read its siblings' path
   const siblings = siblingsOf(probe);
   probe.remove();
-  let name = base;
-  for (let i = 2; name in siblings; i++) name = base + i;
+  let name = stem;
+  for (let i = 2; name in siblings; i++) name = stem + i;
   const entries = Object.entries(siblings);
   const at = after ? entries.findIndex(([key]) => key === after.dataset.key) + 1 : entries.length;
   entries.splice(at, 0, [name, structuredClone(value)]);
@@ -327,7 +327,7 @@ function renameNode(node, input) {
 }
 
 function nodeSibling(node, step) {
-  let sibling = step < 0 ? node.previousElementSibling : node.nextElementSibling;
+  const sibling = step < 0 ? node.previousElementSibling : node.nextElementSibling;
   return sibling && sibling.classList.contains("node") ? sibling : null;
 }
 
@@ -432,7 +432,7 @@ form.addEventListener("keydown", (event) => {
   } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown") && node) {
     moveNode(node, event.key === "ArrowUp" ? -1 : 1);
     input.focus();
-  } else if (event.key === "Delete" && ctrl && node) {
+  } else if (event.key === "Delete" && event.altKey && node) {
     removeNode(node, input);
   } else if (event.key === "Enter" && !ctrl && !event.altKey && input.tagName === "INPUT") {
     focusVertically(input, event.shiftKey ? -1 : 1);
