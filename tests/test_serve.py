@@ -530,3 +530,14 @@ def test_a_rename_renames_the_project_in_the_order_of_its_unit(served):
     text = (served.root / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
     assert "  - 长三角一体化城市管理综合执法协调工作\n  - 课题研究（二期）\n  - 城管执法社会宣传\n" in text
     assert "# 汇总表中的顺序，同印发的汇总表" in text
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(served, monkeypatch):
+    from formgen.serve import upload
+
+    monkeypatch.setattr(upload, "MAX_UPLOAD_BYTES", 1000)
+    client = served()
+    answer = client.post("/api/import", data={"unit": UNIT_2023}, files={"files": ("大.xlsx", b"x" * 2000)},
+                         headers={"X-CSRF-Token": _csrf(client)})
+    assert answer.status_code == 413 and "最多上传" in answer.json()["error"]
+    assert not list((served.root / UNIT_2023).glob("大*"))

@@ -26,6 +26,7 @@ from .paths import relative_name
 
 ACCEPTED = (".xlsx", ".docx", ".xls", ".doc", ".wps", ".et", ".pdf")  # what the readers take
 MAX_FILES = 50
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # all the files of one upload
 _CHUNK = 1024 * 1024
 
 
@@ -33,8 +34,9 @@ async def api_import(request: Request) -> Response:
     user = _changer(request)
     server = _server(request)
     declared = request.headers.get("content-length", "")
-    if not declared.isdigit() or int(declared) > MAX_FILES * MAX_FILE_BYTES:
-        raise HTTPException(413, f"一次最多上传 {MAX_FILES} 个文件，每个不超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
+    if not declared.isdigit() or int(declared) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, f"一次最多上传 {MAX_FILES} 个文件，共 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，"
+                                 f"每个不超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
     try:
         form = await request.form(max_files=MAX_FILES, max_fields=5)
     except HTTPException:
