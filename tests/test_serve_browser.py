@@ -632,3 +632,38 @@ def test_the_whole_task_a_declaration_typed_in_and_its_self_evaluation_filled(se
     assert "  当年财政拨款:\n    年初预算数: 400000\n    全年预算数: 400000\n    全年执行数: 396000\n" in text  # in its place
     page.goto(server.url)
     page.shot("7-overview-after", full=True)
+
+
+def test_the_new_routes_refuse_over_http_what_the_old_ones_refuse(serve, page, tmp_path):
+    """Against the running server, as someone probing it would: no session, no token, another unit."""
+    from formgen.serve.access import add_user, read_users
+
+    users_file = tmp_path / "用户.yaml"
+    add_user(users_file, "张三", "correct horse", [UNIT_2024])
+    server = serve(read_users(users_file))
+    http = page.request
+    for url in ("/api/settings/save", "/api/settings/check"):
+        assert http.post(server.url + url, data={"unit": UNIT_2024, "data": {}}).status == 401
+    assert http.get(f"{server.url}/api/progress").status == 401
+    assert http.get(f"{server.url}/settings?unit={UNIT_2024}").url.endswith("/login")
+    page.goto(server.url)
+    page.locator("input[name='name']").click()
+    page.keyboard.type("张三")
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct horse")
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.url + "/")
+    token = page.get_attribute("meta[name=csrf]", "content")
+    body = {"unit": UNIT_2024, "data": {"年度": "2024"}, "version": None}
+    assert http.post(server.url + "/api/settings/save", data=body).status == 403  # no token
+    assert http.post(server.url + "/api/settings/save", data=body, headers={"X-CSRF-Token": "forged"}).status == 403
+    for unit in (UNIT_2023, "", "..", f"{UNIT_2024}/../{UNIT_2023}"):
+        sent = http.post(server.url + "/api/settings/save", data={**body, "unit": unit}, headers={"X-CSRF-Token": token})
+        assert sent.status == 404, unit
+        upload = http.post(server.url + "/api/import", headers={"X-CSRF-Token": token}, multipart={
+            "unit": unit, "files": {"name": "../../x.xlsx", "mimeType": "application/zip", "buffer": b"PK"}})
+        assert upload.status == 404, unit
+    assert http.get(f"{server.url}/api/progress?path={DECLARATION}").status == 404
+    assert http.get(f"{server.url}/download/zip?unit=").status == 404
+    progress = http.get(f"{server.url}/api/progress").json()
+    assert "text" not in progress.get("last", {})  # the build's lines name every unit's files
