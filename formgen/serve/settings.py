@@ -40,7 +40,7 @@ from .access import User, os_reason
 from .checking import plain_text, shown_path
 from .form import described_fields
 from .paths import through_link
-from .requests import change, page, server_of, signed_in, text_field, unit
+from .requests import change, page, read, server_of, signed_in, text_field, unit
 from .units import Unit
 
 _GROUPS = (  # how the page groups the fields, in this order
@@ -152,12 +152,7 @@ def settings_file(request: Request, user: User, name: object) -> tuple[Path, Pat
 
 def _current(path: Path, root: Path) -> tuple[str, str | None]:
     """The file's text and version ("" and None when there is none yet)."""
-    if not path.exists():
-        return "", None
-    try:
-        return read_text(path), editing.version_of(read_bytes(path))
-    except ProjectError as error:
-        raise HTTPException(422, "\n".join(str(shown_path(p, root)) for p in error.problems)) from None
+    return read(path, root) if path.exists() else ("", None)
 
 
 async def settings_page(request: Request) -> Response:
