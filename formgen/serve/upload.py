@@ -52,10 +52,6 @@ _RECEIVE_SECONDS = 15 * 60  # 100 MB over a slow office line; not a connection h
 _LIMITS = f"一次最多上传 {MAX_FILES} 个文件，共 {MAX_UPLOAD_BYTES // 2**20} MB，每个不超过 {MAX_FILE_BYTES // 2**20} MB"
 
 
-class UploadRefused(HTTPException):
-    pass
-
-
 @dataclass
 class Received:
     """One file part: its safe name, where it was written, or why it was not kept."""
@@ -95,7 +91,7 @@ class _Parts:
     def _grow(self, which: int, data: bytes, start: int, end: int) -> None:
         self._header_bytes += end - start
         if self._header_bytes > _MAX_HEADER_BYTES:
-            raise UploadRefused(400, "上传的内容无效：文件名过长")
+            raise HTTPException(400, "上传的内容无效：文件名过长")
         self._header[which] += data[start:end]
 
     def header_field(self, data: bytes, start: int, end: int) -> None:
@@ -113,10 +109,10 @@ class _Parts:
         if b"filename" not in options:
             self.fields += 1
             if self.fields > _MAX_FIELDS:
-                raise UploadRefused(400, "上传的内容无效：只应有文件")
+                raise HTTPException(400, "上传的内容无效：只应有文件")
             return
         if len(self.files) >= MAX_FILES:
-            raise UploadRefused(413, f"文件过多：{_LIMITS}")
+            raise HTTPException(413, f"文件过多：{_LIMITS}")
         name = safe_name(options[b"filename"].decode("utf-8", "replace"), len(self.files) + 1)
         self._current = Received(name)
         self.files.append(self._current)
@@ -133,11 +129,11 @@ class _Parts:
         if current is None:  # a field: counted, not kept
             self._field_bytes += size
             if self._field_bytes > _MAX_FIELD_BYTES:
-                raise UploadRefused(400, "上传的内容无效：只应有文件")
+                raise HTTPException(400, "上传的内容无效：只应有文件")
             return
         self.total += size
         if self.total > MAX_UPLOAD_BYTES:
-            raise UploadRefused(413, f"上传的文件过大：{_LIMITS}")
+            raise HTTPException(413, f"上传的文件过大：{_LIMITS}")
         current.size += size
         if self._out is None:
             return
@@ -187,7 +183,7 @@ async def _receive(request: Request, parts: _Parts) -> None:
     """The body, parsed as it comes (a megabyte at a time, in a worker thread)."""
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
-        raise UploadRefused(400, "上传的内容无效：应为浏览器上传文件的格式（multipart/form-data）")
+        raise HTTPException(400, "上传的内容无效：应为浏览器上传文件的格式（multipart/form-data）")
     parser = MultipartParser(options[b"boundary"], parts.callbacks())
     pending = bytearray()
     try:
@@ -202,9 +198,9 @@ async def _receive(request: Request, parts: _Parts) -> None:
         if not parts.ended:
             raise MultipartParseError("no closing boundary")
     except MultipartParseError:
-        raise UploadRefused(400, "上传的内容无效：未传完、格式有误或文件名过长") from None
+        raise HTTPException(400, "上传的内容无效：未传完、格式有误或文件名过长") from None
     except TimeoutError:
-        raise UploadRefused(408, "上传时间过长，未导入：请分几次上传") from None
+        raise HTTPException(408, "上传时间过长，未导入：请分几次上传") from None
     finally:
         parts.close()
 
