@@ -31,17 +31,18 @@ def free_port() -> int:
 
 
 class Served:
-    """``formgen serve WORKSPACE -o OUTPUT ARGS…`` in its own process, on a free port of 127.0.0.1;
-    what it prints is kept in ``log`` (read it with ``output()``)."""
+    """``formgen serve WORKSPACE -o OUTPUT ARGS…`` in its own process, on a free port of 127.0.0.1,
+    with ``env`` added to its environment; what it prints is kept in ``log`` (read it with ``output()``)."""
 
-    def __init__(self, workspace: Path, output: Path, *args: str, log: Path | None = None):
+    def __init__(self, workspace: Path, output: Path, *args: str, log: Path | None = None, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log or output.parent / f"serve-{self.port}.log"
         self._out = open(self.log, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "formgen", "serve", str(workspace), "-o", str(output), "--port", str(self.port), *args],
-            stdout=self._out, stderr=subprocess.STDOUT, cwd=workspace.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            stdout=self._out, stderr=subprocess.STDOUT, cwd=workspace.parent,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         deadline = time.monotonic() + 90
         while True:
             if self.process.poll() is not None:

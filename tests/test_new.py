@@ -37,7 +37,7 @@ def test_draft_from_every_2023_declaration_is_valid_once_filled(workspace):
         assert report.failed == [], (loaded.file, report.failed)
         [job] = report.done
         evaluation, declaration = job.loaded.project, loaded.project
-        assert evaluation.year == declaration.year + 1 and evaluation.name == declaration.name
+        assert evaluation.year == declaration.year and evaluation.name == declaration.name  # the same budget year
         assert evaluation.implementer == declaration.implementer
         carried = declaration.funding.annual_appropriation
         assert evaluation.funding.appropriation.initial == (Decimal(0) if carried is None else carried)
@@ -97,6 +97,16 @@ def test_the_draft_names_its_declaration_and_matches_it(workspace):
     assert "申报表: ../申报/课题研究.yaml" in draft.read_text(encoding="utf-8")
     [form] = check([draft]).done
     assert not [w for w in form.warnings if "申报表" in w.message]
+
+
+def test_a_self_evaluation_of_another_year_than_its_declaration_is_warned(workspace):
+    source, draft = _filled_draft(workspace)
+    text = draft.read_text(encoding="utf-8")
+    assert "年度: 2023" in text and "2023 年度自评表草稿" in text  # drafted from the 2023 申报表: a 2023 自评表
+    draft.write_text(text.replace("年度: 2023", "年度: 2024"), encoding="utf-8")
+    [form] = check([draft]).done
+    [warning] = [w for w in form.warnings if w.field == "年度"]
+    assert "自评表为 2024 年度，所依据的申报表为 2023 年度" in warning.message and warning.level == "warning"
 
 
 def test_a_self_evaluation_that_drifted_from_its_declaration_is_warned_of_each_difference(workspace):

@@ -101,3 +101,23 @@ def test_parse_target():
     assert parse_target("120") == ("=", Decimal("120"), "")
     assert parse_target("及时") is None
     assert parse_target("=1OO(%)") is None
+
+
+def test_a_placeholder_left_in_a_value_or_a_name_fails_the_check(workspace):
+    text = declaration(项目性质="项目性质: 待填写", 牵头处室满意度="待填写的指标: 待填写")
+    problems = errors(workspace, text)
+    assert {(p.field, p.line) for p in problems} == {
+        ("项目性质", line_of(text, "项目性质")),
+        ("绩效指标.满意度指标.服务对象满意度指标.待填写的指标", line_of(text, "待填写的指标"))}
+    assert all(p.is_error for p in problems)
+    assert any("改为实际的名称" in p.message for p in problems) and any("改为实际内容" in p.message for p in problems)
+
+
+def test_a_placeholder_inherited_from_formgen_yaml_is_said_where_it_is(workspace):
+    workspace.write("formgen.yaml", "主管部门: 待填写\n")
+    [problem] = errors(workspace, declaration(主管部门="# 主管部门 见 formgen.yaml"))
+    assert (problem.file, problem.line, problem.field) == ("formgen.yaml", 1, "主管部门")
+
+
+def test_a_text_that_only_mentions_the_placeholder_passes(workspace):
+    warnings(workspace, declaration(项目性质="项目性质: 其他一次性项目（原待填写）"))

@@ -143,7 +143,7 @@ def test_broken_file_shows_its_message_and_the_others_still_list(served):
     (served.root / UNIT_2023 / "坏.yaml").write_text("项目名称: 坏\n绩效指标: [\n", encoding="utf-8")
     client = served()
     page = client.get("/").text
-    assert "有错误" in page and "坏.yaml:" in page
+    assert "有错误" in page and "第 3 行：{ } 或 [ ] 没有成对" in page and "坏.yaml:" not in page
     assert page.count('<tr data-path="') == 28
     editor = client.get("/edit", params={"path": f"{UNIT_2023}/坏.yaml"})
     assert editor.status_code == 200 and '"data": null' in editor.text  # the YAML tab only
@@ -421,9 +421,219 @@ def test_each_user_reads_the_build_log_of_their_units():
     assert result.seen_by(User("管理员", "", None), {"甲", "乙"}) is result
 
 
+def test_a_running_builds_progress_counts_the_forms_of_the_users_units(tmp_path):
+    from formgen.serve.access import User
+    from formgen.serve.building import Builder
+
+    for unit in ("甲", "乙"):
+        (tmp_path / unit).mkdir()
+    builder = Builder(tmp_path, tmp_path / "out")
+    builder.lines = ["已生成 甲/课题研究", "已生成 乙/秘密项目", "未生成 乙/坏", "错误：乙/坏.yaml:3: 不是金额", "已生成 汇总表"]
+    assert builder.done_for(User("甲的", "", frozenset({"甲"}))) == 1
+    assert builder.done_for(User("管理员", "", None)) == 4
+
+
 @pytest.mark.parametrize("host, name", [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("Formgen.Test", "formgen.test"),
                                         ("::1", "::1"), ("[::1", ""), ("a:b:c", "a:b:c")])
 def test_host_names_are_read_without_their_port(host, name):
     from formgen.serve.guards import host_name
 
     assert host_name(host) == name
+
+
+def test_a_placeholder_comment_goes_once_its_field_is_filled_and_the_others_stay():
+    text = ("项目资金:  # 元\n  全年执行数:  # 待填写\n\n  # 以下按实际填写\n  全年预算数: 1\n"
+            "年度总体目标:\n  实际完成情况:  # 待填写\n  预期目标: 甲\n")
+    data = plain_data(text)
+    data["项目资金"]["全年执行数"] = "5"
+    data["年度总体目标"]["实际完成情况"] = "已完成"
+    assert updated_text(text, data) == ("项目资金:  # 元\n  全年执行数: 5\n\n  # 以下按实际填写\n  全年预算数: 1\n"
+                                        "年度总体目标:\n  实际完成情况: 已完成\n  预期目标: 甲\n")
+
+
+# --- builds and downloads -------------------------------------------------------------------------------------
+
+def _xlsx_text(content: bytes) -> str:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return "\n".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None)
+
+
+def test_a_download_right_after_a_save_is_the_saved_version(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/build", {}, token).json()["ok"]
+    path = served.root / DECLARATION
+    data = plain_data(path.read_text(encoding="utf-8"))
+    data["项目性质"] = "经常性项目"
+    saved = _post(client, "/api/save", {"path": DECLARATION, "data": data, "version": version_of(path.read_bytes())},
+                  token).json()
+    assert saved["build"] >= 2
+    # at once, while the build of the save runs: the download waits for it
+    download = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert download.status_code == 200 and "经常性项目" in _xlsx_text(download.content)
+    progress = client.get("/api/progress", params={"path": DECLARATION}).json()
+    assert progress["finished"] >= saved["build"] and not progress["running"]
+    assert progress["project"]["current"] and progress["project"]["message"].startswith("已生成 3 个文件，")
+
+
+def test_a_save_without_a_change_leaves_the_outputs_current(served):
+    client = served()
+    token = _csrf(client)
+    _post(client, "/api/build", {}, token)
+    path = served.root / DECLARATION
+    before = path.stat().st_mtime_ns
+    text = path.read_text(encoding="utf-8")
+    _post(client, "/api/save", {"path": DECLARATION, "text": text, "version": version_of(path.read_bytes())}, token)
+    assert path.stat().st_mtime_ns == before
+    row = client.get("/").text.split(f'<tr data-path="{DECLARATION}">', 1)[1].split("</tr>", 1)[0]
+    assert "已生成" in row and "待生成" not in row
+
+
+def test_outputs_older_than_their_project_are_never_downloaded_as_current(served):
+    client = served()
+    token = _csrf(client)
+    _post(client, "/api/build", {}, token)
+    path = served.root / DECLARATION
+    # edited outside the browser: the download builds it first
+    path.write_text(path.read_text(encoding="utf-8").replace("项目性质: 其他一次性项目", "项目性质: 外面改的"), encoding="utf-8")
+    download = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert "外面改的" in _xlsx_text(download.content)
+    # with an error no new form can be built: refused, saying why, unless the old one is asked for by name
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2023-12-31", "计划完成日期: 2022-12-31"),
+                    encoding="utf-8")
+    refused = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx"})
+    assert refused.status_code == 409 and "有错误" in refused.text
+    old = client.get("/download/form", params={"path": DECLARATION, "format": "xlsx", "stale": "1"})
+    assert old.status_code == 200 and "外面改的" in _xlsx_text(old.content)
+    state = client.get("/api/progress", params={"path": DECLARATION}).json()["project"]
+    assert not state["current"] and state["stale"] and "有错误" in state["message"]
+
+
+def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):
+    client = served(users)
+    _login(client, "管理员", "battery staple")
+    _post(client, "/api/build", {})
+    zipped = client.get("/download/zip", params={"unit": ""})
+    assert zipped.status_code == 200, zipped.text
+    archive = zipfile.ZipFile(io.BytesIO(zipped.content))
+    names = archive.namelist()
+    assert f"{UNIT_2023}/课题研究.pdf" in names and f"{UNIT_2024}/城管执法应急保障-自评表.pdf" in names
+    assert not any(part.startswith(".") for name in names for part in name.split("/"))
+    other = served(users)
+    _login(other, "张三", "correct horse")
+    assert other.get("/download/zip", params={"unit": ""}).status_code == 404
+
+
+def test_a_refused_save_names_each_differing_field_by_its_labels(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / SELF_EVALUATION
+    version = version_of(path.read_bytes())
+    text = path.read_text(encoding="utf-8")
+    theirs = text.replace("项目名称: 城管执法应急保障", "项目名称: 城管执法应急保障（他们改）")
+    path.write_text(theirs, encoding="utf-8")
+    mine = plain_data(text)
+    mine["项目资金"]["当年财政拨款"]["全年执行数"] = "400000"
+    mine["绩效指标"]["产出指标"]["数量指标"]["新指标"] = {"指标值": "1", "实际完成值": "1", "分值": "1"}
+    answer = _post(client, "/api/save", {"path": SELF_EVALUATION, "data": mine, "version": version}, token)
+    assert answer.status_code == 409
+    view = answer.json()
+    found = {d["label"]: d for d in view["differences"]}
+    assert set(found) == {"项目名称", "项目资金 › 当年财政拨款 › 全年执行数", "绩效指标 › 产出指标 › 数量指标 › 新指标（整个指标）"}
+    assert found["项目名称"]["current"] == "城管执法应急保障（他们改）" and found["项目名称"]["yours"] == "城管执法应急保障"
+    assert found["项目资金 › 当年财政拨款 › 全年执行数"]["yours"] == "400000"
+    new = found["绩效指标 › 产出指标 › 数量指标 › 新指标（整个指标）"]
+    assert not new["in_current"] and new["in_yours"] and new["path"] == ["绩效指标", "产出指标", "数量指标", "新指标"]
+    assert view["current_data"] == plain_data(theirs) and view["version"] == version_of(theirs.encode())
+    assert path.read_text(encoding="utf-8") == theirs
+
+
+# --- the unit's settings, import by upload, rename into 顺序 ---------------------------------------------
+
+def test_unit_settings_are_checked_against_the_units_projects_before_they_are_saved(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / UNIT_2023 / "formgen.yaml"
+    before = path.read_text(encoding="utf-8")
+    page = client.get("/settings", params={"unit": UNIT_2023})
+    assert page.status_code == 200 and f"单位设置：{UNIT_2023}" in page.text
+    data = plain_data(before)
+    wrong = {**data, "年度": "二〇二三", "格式": ["docx", "odt"]}
+    refused = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": wrong, "version": version_of(before.encode())}, token)
+    assert refused.status_code == 422 and path.read_text(encoding="utf-8") == before
+    assert {p["field"] for p in refused.json()["problems"]} == {"格式"}  # the file itself first
+    wrong["格式"] = ["docx"]
+    problems = _post(client, "/api/settings/check", {"unit": UNIT_2023, "data": wrong}, token).json()["problems"]
+    [year] = problems
+    assert year["field"] == "年度" and year["text"].endswith("（12 个项目）") and "formgen.yaml" in year["text"]
+    good = {**data, "主管部门": "上海市某某委员会（新）", "顺序": ["课题研究", *[n for n in data["顺序"] if n != "课题研究"]]}
+    saved = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": good, "version": version_of(before.encode())}, token)
+    assert saved.status_code == 200, saved.json()
+    text = path.read_text(encoding="utf-8")
+    assert "主管部门: 上海市某某委员会（新）" in text and "顺序:                      # 汇总表中的顺序，同印发的汇总表\n  - 课题研究\n" in text
+    stale = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": good, "version": version_of(before.encode())}, token)
+    assert stale.status_code == 409
+
+
+def test_the_settings_and_imports_of_other_units_are_refused(served, users, tmp_path):
+    client = served(users)
+    _login(client, "张三", "correct horse")
+    token = _csrf(client)
+    for unit in (UNIT_2023, "", "../x"):
+        assert client.get("/settings", params={"unit": unit}).status_code == 404
+        assert _post(client, "/api/settings/save", {"unit": unit, "data": {"年度": "2023"}, "version": None},
+                     token).status_code == 404
+        sent = client.post("/api/import", params={"unit": unit}, files={"files": ("a.xlsx", b"PK", "application/zip")},
+                           headers={"X-CSRF-Token": token})
+        assert sent.status_code == 404
+    assert client.post("/api/import", params={"unit": UNIT_2024}, files={"files": ("a.xlsx", b"PK")},
+                       headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert not (served.root / UNIT_2023 / "a.yaml").exists()
+    assert client.get("/api/progress", params={"path": DECLARATION}).status_code == 404
+
+
+def test_old_forms_are_imported_by_upload_each_said_by_its_own_name(served, tmp_path):
+    from formgen.workspace import build
+
+    source = tmp_path / "src" / "u"
+    source.mkdir(parents=True)
+    (source / "旧项目.yaml").write_text((SAMPLES / DECLARATION).read_text(encoding="utf-8").replace(
+        "项目名称: 课题研究", "项目名称: 旧项目"), encoding="utf-8")
+    (source / "formgen.yaml").write_text((SAMPLES / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert build([source], tmp_path / "built", formats=("xlsx",)).ok
+    client = served()
+    token = _csrf(client)
+    files = [("files", ("旧项目.xlsx", (tmp_path / "built" / "旧项目.xlsx").read_bytes())),
+             ("files", ("C:\\文件\\坏.docx", b"not a docx")), ("files", ("说明.txt", b"x"))]
+    answer = client.post("/api/import", params={"unit": UNIT_2023}, files=files, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 200
+    results = {r["source"]: r for r in answer.json()["results"]}
+    assert results["旧项目.xlsx!旧项目"]["written"] == f"{UNIT_2023}/旧项目.yaml"
+    assert "坏.docx" in results and results["坏.docx"]["problems"][0].startswith("坏.docx：")  # not a temporary path
+    assert "不能导入此类文件" in results["说明.txt"]["problems"][0]
+    assert "项目名称: 旧项目" in (served.root / UNIT_2023 / "旧项目.yaml").read_text(encoding="utf-8")
+    again = client.post("/api/import", params={"unit": UNIT_2023}, files=files[:1], headers={"X-CSRF-Token": token})
+    assert "已存在，未覆盖" in again.json()["results"][0]["problems"][0]
+
+
+def test_a_rename_renames_the_project_in_the_order_of_its_unit(served):
+    client = served()
+    token = _csrf(client)
+    renamed = _post(client, "/api/rename", {"path": DECLARATION, "name": "课题研究（二期）"}, token)
+    assert renamed.status_code == 200
+    text = (served.root / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
+    assert "  - 长三角一体化城市管理综合执法协调工作\n  - 课题研究（二期）\n  - 城管执法社会宣传\n" in text
+    assert "# 汇总表中的顺序，同印发的汇总表" in text
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(served, monkeypatch):
+    from formgen.serve import upload
+
+    monkeypatch.setattr(upload, "MAX_UPLOAD_BYTES", 1000)
+    client = served()
+    answer = client.post("/api/import", params={"unit": UNIT_2023}, files={"files": ("大.xlsx", b"x" * 2000)},
+                         headers={"X-CSRF-Token": _csrf(client)})
+    assert answer.status_code == 413 and "最多上传" in answer.json()["error"]
+    assert not list((served.root / UNIT_2023).glob("大*"))

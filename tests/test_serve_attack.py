@@ -16,6 +16,7 @@ import concurrent.futures
 import http.server
 import io
 import json
+import os
 import shutil
 import socket
 import stat
@@ -79,8 +80,11 @@ def lan(workspace, tmp_path_factory):
     """The server as a unit's IT runs it: users, a name besides the address, previews stopped after 10 s,
     behind a proxy on this machine (so that the soak's visitors can come from addresses of their own)."""
     folder = tmp_path_factory.mktemp("lan")
+    (folder / "tmp").mkdir()  # its own temporary folder: what an upload leaves there is seen
     served = Served(workspace, folder / "out", "--users", str(_users_file(folder / "users")),
-                    "--allow-host", "formgen.test", "--preview-seconds", "10", "--proxy", "127.0.0.1")
+                    "--allow-host", "formgen.test", "--preview-seconds", "10", "--proxy", "127.0.0.1",
+                    env={"TMPDIR": str(folder / "tmp")})
+    served.temporary = folder / "tmp"
     admin = Visitor(served.url, "管理员", PASSWORDS["管理员"])
     built = admin.post("/api/build", {}).json()
     assert built["ok"], built["text"]
@@ -324,7 +328,8 @@ def test_a_declaration_outside_the_users_units_is_not_read_nor_said_to_exist(lan
         or (declaration.startswith("x") and said[0].startswith("找不到申报表"))
     said = json.dumps([p for p in problems if p["field"] != "申报表"], ensure_ascii=False)  # besides the text sent back
     assert SECRET not in said and str(workspace.parent) not in said and "乙的秘密指标" not in said
-    assert all(p["text"].startswith("区甲/跨单位-自评.yaml") for p in problems)  # the user's own path, no server's
+    # said by the form's labels before the message, with no file at all: no server path
+    assert all(p["text"].endswith(p["message"]) and "/" not in p["text"][:-len(p["message"])] for p in problems)
 
 
 def test_a_declaration_is_read_within_the_users_units_but_not_through_a_link(lan, workspace):
@@ -686,3 +691,323 @@ def test_a_short_soak_of_readers_editors_previewers_and_attackers(lan):
     # the attackers are answered 4xx, or their connection closed while they still send a bomb
     refused = {"400", "401", "413", "422", "429", "409", "503", "ReadError", "WriteError", "RemoteProtocolError"}
     assert set(figures.hostile) <= refused | {"200"}, figures.hostile  # 200: a project at the bounds, checked
+
+
+# --- 7. the browser workspace's own routes (issue 22): settings, progress, upload, conflicts, the root's zip --------
+
+_BOUNDARY = "formgen-attack-boundary"
+_MULTIPART = f"multipart/form-data; boundary={_BOUNDARY}"
+
+
+def _multipart(parts: list[tuple[bytes, bytes]], closed: bool = True) -> bytes:
+    """A multipart body of (headers, content) parts, as it is sent: nothing a browser would check."""
+    body = b"".join(b"--%s\r\n%s\r\n\r\n%s\r\n" % (_BOUNDARY.encode(), headers, content) for headers, content in parts)
+    return body + (b"--%s--\r\n" % _BOUNDARY.encode() if closed else b"")
+
+
+def _file_part(name: str | bytes, content: bytes) -> tuple[bytes, bytes]:
+    name = name.encode() if isinstance(name, str) else name
+    return b'Content-Disposition: form-data; name="files"; filename="%s"\r\nContent-Type: application/octet-stream' % name, content
+
+
+def _upload(visitor: Visitor, unit: str, body: bytes, token: str | None = None) -> httpx.Response:
+    return visitor.client.post("/api/import", params={"unit": unit}, content=body,
+                               headers={"Content-Type": _MULTIPART, "X-CSRF-Token": visitor.token if token is None else token})
+
+
+def _upload_left(served: Served) -> list[Path]:
+    """What an upload left in the server's temporary folder (its previews keep folders of their own there)."""
+    return list(served.temporary.glob("formgen-import-*"))
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
+
+
+def _session_head(visitor: Visitor, method: str, url: str, length: int, token: str, kind: str = _MULTIPART) -> bytes:
+    """The head of a request of ``visitor``'s session declaring a body of ``length`` bytes."""
+    return (f"{method} {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\nX-CSRF-Token: {token}\r\n"
+            f"Cookie: formgen_session={visitor.client.cookies['formgen_session']}\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+
+
+def test_the_workspaces_own_routes_need_a_session(lan, workspace):
+    before = _files(workspace / "区甲")
+    with httpx.Client(base_url=lan.url) as client:
+        for url in ("/settings?unit=区甲", "/download/zip?unit=", "/download/zip?unit=区甲"):
+            answer = client.get(url)
+            assert answer.status_code == 303 and answer.headers["location"] == "/login", url
+        for url in ("/api/progress", "/api/progress?path=区甲/甲项目.yaml"):
+            assert client.get(url).json() == {"error": "请先登录"}
+        for url in ("/api/settings/check", "/api/settings/save"):
+            answer = client.post(url, json={"unit": "区甲", "text": "年度: 2023\n", "version": None},
+                                 headers={"X-CSRF-Token": "x"})
+            assert answer.status_code == 401, url
+        answer = client.post("/api/import", params={"unit": "区甲"}, content=_multipart([_file_part("a.xlsx", b"PK")]),
+                             headers={"Content-Type": _MULTIPART, "X-CSRF-Token": "x"})
+        assert answer.status_code == 401 and answer.json()["error"] == "请先登录"
+    assert _files(workspace / "区甲") == before and not _upload_left(lan)
+
+
+def test_the_workspaces_own_changes_need_the_pages_token_before_the_body_is_read(lan, workspace):
+    first, second = _visitor(lan, "甲"), _visitor(lan, "乙")
+    before = _files(workspace / "区甲")
+    for token in ("", "forged", second.token):  # another session's token is no better
+        for url in ("/api/settings/check", "/api/settings/save"):
+            answer = first.client.post(url, json={"unit": "区甲", "text": "年度: 2024\n", "version": None},
+                                       headers={"X-CSRF-Token": token})
+            assert answer.status_code == 403 and "页面已过期" in answer.json()["error"], url
+        answer = _upload(first, "区甲", _multipart([_file_part("a.xlsx", b"PK")]), token=token)
+        assert answer.status_code == 403
+    # a 90 MB upload with a forged token: refused on its head, the body never waited for
+    started = time.monotonic()
+    status, answer = _raw(lan.port, _session_head(first, "POST", "/api/import?unit=%E5%8C%BA%E7%94%B2", 90_000_000,
+                                                  "forged") + b"--" + _BOUNDARY.encode())
+    assert status == 403 and "页面已过期" in answer and time.monotonic() - started < 20
+    assert _files(workspace / "区甲") == before and not _upload_left(lan)
+
+
+def test_another_units_settings_progress_uploads_conflicts_and_zips_are_not_there(lan, workspace):
+    from formgen.serve.editing import version_of
+
+    first = _visitor(lan, "甲")
+    before = {**_files(workspace / "区乙"), workspace / "formgen.yaml": (workspace / "formgen.yaml").read_bytes()}
+    for unit in ("区乙", "", "..", "区甲/../区乙", "/区乙", UNIT_2023, "不存在"):
+        page = first.client.get("/settings", params={"unit": unit})
+        assert page.status_code == 404 and "某某区" not in page.text and "全区汇总表" not in page.text, unit
+        for url in ("/api/settings/check", "/api/settings/save"):
+            answer = first.post(url, {"unit": unit, "text": "汇总表标题: 被改了\n", "version": None})
+            assert answer.status_code == 404 and answer.json()["error"] == "没有这个单位", (unit, url)
+        answer = _upload(first, unit, _multipart([_file_part("乙.xlsx", b"PK")]))
+        assert answer.status_code == 404, unit
+        assert first.client.get("/download/zip", params={"unit": unit}).status_code == 404, unit
+    for path in ("区乙/乙秘密项目.yaml", "区乙/不存在.yaml", "../外面.yaml"):
+        answer = first.client.get("/api/progress", params={"path": path})
+        assert answer.status_code == 404 and SECRET not in answer.text, path
+    # a refused save shows the file as it is now, field by field: never another unit's
+    secret = workspace / "区乙" / "乙秘密项目.yaml"
+    stale = first.post("/api/save", {"path": "区乙/乙秘密项目.yaml", "text": "项目名称: 甲改的\n", "version": "0" * 16})
+    assert stale.status_code == 404 and SECRET not in stale.text and "乙的秘密指标" not in stale.text
+    mine = workspace / "区甲" / "甲项目.yaml"
+    own = first.post("/api/save", {"path": "区甲/甲项目.yaml", "text": "项目名称: 甲改的\n", "version": "0" * 16})
+    assert own.status_code == 409 and own.json()["version"] == version_of(mine.read_bytes())  # the user's own: shown
+    assert {**_files(workspace / "区乙"), workspace / "formgen.yaml": (workspace / "formgen.yaml").read_bytes()} == before
+    assert secret.read_bytes() == before[secret] and not _upload_left(lan)
+
+
+def test_the_builds_progress_and_log_say_nothing_of_other_units(lan, workspace):
+    broken = workspace / "区乙" / f"出错{SECRET}.yaml"
+    broken.write_text(f"项目名称: 乙出错\n项目资金: {SECRET}秘密\n", encoding="utf-8")
+    try:
+        admin, first = _visitor(lan, "管理员"), _visitor(lan, "甲")
+        assert not admin.post("/api/build", {}).json()["ok"]
+        seen = admin.client.get("/api/progress").json()["last"]
+        assert not seen["ok"] and f"区乙/出错{SECRET}.yaml" in seen["text"]
+        progress = first.client.get("/api/progress", params={"path": "区甲/甲项目.yaml"}).json()
+        said = json.dumps(progress, ensure_ascii=False)
+        assert progress["last"]["ok"] and "区乙" not in said and SECRET not in said and UNIT_2023 not in said
+        assert progress["project"]["current"] and progress["project"]["message"].startswith("已生成")
+        overview = first.client.get("/").text.replace("../区乙/乙秘密项目.yaml", "")  # what the 自评表 on disk names
+        assert "区乙" not in overview and SECRET not in overview
+    finally:
+        broken.unlink()
+        _visitor(lan, "管理员").post("/api/build", {})
+
+
+def test_the_workspaces_zip_is_only_for_users_of_every_unit(lan, workspace):
+    first, admin = _visitor(lan, "甲"), _visitor(lan, "管理员")
+    refused = first.client.get("/download/zip", params={"unit": ""})
+    assert refused.status_code == 404 and refused.headers["content-security-policy"].startswith("default-src")
+    assert "下载全部单位的输出" not in first.client.get("/").text
+    whole = admin.client.get("/download/zip", params={"unit": ""})
+    assert whole.status_code == 200 and "ws.zip" in whole.headers["content-disposition"]
+    names = zipfile.ZipFile(io.BytesIO(whole.content)).namelist()
+    assert "区甲/甲项目.pdf" in names and "区乙/乙秘密项目.pdf" in names and "全区汇总表.pdf" in names
+    assert not any(part.startswith(".") for name in names for part in name.split("/"))  # no build record, no cache
+    own = zipfile.ZipFile(io.BytesIO(first.client.get("/download/zip", params={"unit": "区甲"}).content)).namelist()
+    assert own and all(not name.startswith(("区乙", "全区")) and "乙" not in name for name in own)
+
+
+def test_the_new_routes_answer_only_the_servers_own_names(lan):
+    for method, url in (("GET", "/settings?unit=区甲"), ("GET", "/api/progress"), ("POST", "/api/import?unit=区甲"),
+                        ("POST", "/api/settings/save"), ("GET", "/download/zip?unit=")):
+        answer = httpx.request(method, lan.url + url, headers={"Host": "evil.example"})
+        assert answer.status_code == 400 and _chinese(answer.text), url
+
+
+def test_an_upload_is_bounded_at_the_socket_and_written_to_disk_as_it_comes(lan, workspace):
+    visitor = _visitor(lan, "甲")
+    before = _files(workspace / "区甲")
+    url = "/api/import?unit=%E5%8C%BA%E7%94%B2"
+    status, answer = _raw(lan.port, _session_head(visitor, "POST", url, 200_000_000, visitor.token))
+    assert status == 413 and "请求内容过大" in answer and "content-security-policy" in answer.lower()
+    memory = _rss(lan.process.pid)
+    head, _ = _file_part("大.xlsx", b"")
+
+    def past_the_bound():  # chunked, no length said: 110 MB counted as it comes
+        yield b"--%s\r\n%s\r\n\r\n" % (_BOUNDARY.encode(), head)
+        for _ in range(110):
+            yield b"\0" * 1_000_000
+
+    try:
+        answer = visitor.client.post("/api/import", params={"unit": "区甲"}, content=past_the_bound(),
+                                     headers={"Content-Type": _MULTIPART, "X-CSRF-Token": visitor.token})
+        assert answer.status_code == 413
+    except httpx.HTTPError:
+        pass  # the server may close the connection while the rest is still being sent
+    # 4 files of 19 MB, within every bound: on disk while they come, not in memory; gone when answered
+    peak, sampling = [memory], True
+
+    def sample():
+        while sampling:
+            peak.append(_rss(lan.process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        body = _multipart([_file_part(f"旧表{i}.xlsx", bytes([65 + i]) * 19_000_000) for i in range(4)])
+        answer = _upload(visitor, "区甲", body)
+    finally:
+        sampling = False
+        sampler.join()
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["source"] for r in results] == [f"旧表{i}.xlsx" for i in range(4)]
+    assert all(r["written"] is None and "不是可导入的表单文件" in r["problems"][0] for r in results)
+    assert max(peak) < memory + 40_000_000, (memory, max(peak))  # not the 76 MB received
+    assert _files(workspace / "区甲") == before and not _upload_left(lan)
+
+
+@pytest.mark.parametrize("parts, closed, status, words", [
+    ([_file_part(f"{i}.xlsx", b"PK") for i in range(51)], True, 413, "文件过多"),
+    ([(b'Content-Disposition: form-data; name="x%d"' % i, b"v") for i in range(5)], True, 400, "只应有文件"),
+    ([(b'Content-Disposition: form-data; name="unit"', "区乙".encode() * 1000)], True, 400, "只应有文件"),
+    ([_file_part(b"a" * 20_000 + b".xlsx", b"PK")], True, 400, "文件名过长"),
+    ([(b"X-Padding: " + b"a" * 20_000 + b'\r\nContent-Disposition: form-data; name="files"; filename="a.xlsx"', b"PK")],
+     True, 400, "上传的内容无效"),
+    ([(b"".join(b"X-%d: 1\r\n" % i for i in range(500)) + b'Content-Disposition: form-data; name="files"; filename="a.xlsx"',
+       b"PK")], True, 400, "上传的内容无效"),  # 500 headers in a part
+    ([_file_part("a.xlsx", b"PK")], False, 400, "未传完"),
+    ([], True, 400, "请选择要导入的文件"),
+])
+def test_an_upload_of_too_many_parts_or_too_long_headers_is_refused(lan, workspace, parts, closed, status, words):
+    visitor = _visitor(lan, "甲")
+    before = _files(workspace / "区甲")
+    answer = _upload(visitor, "区甲", _multipart(parts, closed))
+    assert answer.status_code == status and words in answer.json()["error"], answer.text
+    assert _chinese(answer.json()["error"]) and answer.headers["content-security-policy"].startswith("default-src")
+    assert _files(workspace / "区甲") == before and not _upload_left(lan)
+
+
+def test_an_upload_that_is_no_multipart_body_is_answered(lan):
+    visitor = _visitor(lan, "甲")
+    for kind, body in (("application/json", b"{}"), ("multipart/form-data", b"--x--\r\n"),
+                       (_MULTIPART, b"garbage without a boundary")):
+        answer = visitor.client.post("/api/import", params={"unit": "区甲"}, content=body,
+                                     headers={"Content-Type": kind, "X-CSRF-Token": visitor.token})
+        assert answer.status_code == 400 and "上传的内容无效" in answer.json()["error"], kind
+    assert not _upload_left(lan)
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("../../区乙/偷.xlsx", "偷.xlsx"), ("..\\..\\区乙\\偷.xlsx", "偷.xlsx"), ("/etc/cron.d/偷.xlsx", "偷.xlsx"),
+    ("..", "文件1"), ("../.xlsx", "文件1.xlsx"), ("CON.xlsx", "_CON.xlsx"), ("a\u202egnp.xlsx", "agnp.xlsx"),
+    ("名" * 200 + ".xlsx", "名" * 60 + ".xlsx"), ("a\x01b.xlsx", "a_b.xlsx"), ("formgen.yaml", "_formgen.yaml"),
+    ('a"b.xlsx', "a_b.xlsx"), ("a.xlsx/../../../x", "x"),
+])
+def test_a_hostile_file_name_writes_nothing_outside_the_unit(lan, workspace, name, shown):
+    visitor = _visitor(lan, "甲")
+    outside = {**_files(workspace / "区乙"), **{p: p.read_bytes() for p in workspace.parent.iterdir() if p.is_file()}}
+    before = _files(workspace / "区甲")
+    answer = _upload(visitor, "区甲", _multipart([_file_part(name.replace('"', '\\"'), b"not a form")]))
+    assert answer.status_code == 200, answer.text
+    [result] = answer.json()["results"]
+    assert result["source"] == shown and result["written"] is None
+    assert result["problems"][0].startswith(f"{shown}：") and str(lan.temporary) not in answer.text
+    assert _files(workspace / "区甲") == before and not _upload_left(lan)
+    assert {**_files(workspace / "区乙"), **{p: p.read_bytes() for p in workspace.parent.iterdir() if p.is_file()}} == outside
+
+
+def test_an_imported_form_lands_in_the_users_unit_whatever_its_file_is_called(lan, workspace):
+    visitor = _visitor(lan, "甲")
+    form = (Path(lan.log).parent / "out" / UNIT_2023 / "课题研究.xlsx").read_bytes()
+    body = _multipart([_file_part("../../区乙/课题研究.xlsx", form), _file_part("大.xlsx", b"x" * (20 * 2**20 + 1))])
+    try:
+        answer = _upload(visitor, "区甲", body)
+        assert answer.status_code == 200, answer.text
+        results = {r["source"]: r for r in answer.json()["results"]}
+        assert results["课题研究.xlsx!课题研究"]["written"] == "区甲/课题研究.yaml"
+        assert "文件过大" in results["大.xlsx"]["problems"][0]  # refused by itself; the other still imported
+        assert (workspace / "区甲" / "课题研究.yaml").is_file() and not (workspace / "区乙" / "课题研究.yaml").exists()
+        again = _upload(visitor, "区甲", _multipart([_file_part("课题研究.xlsx", form)]))
+        [result] = again.json()["results"]
+        assert result["problems"] == ["课题研究.xlsx!课题研究：区甲/课题研究.yaml 已存在，未覆盖"]  # no server path
+    finally:
+        (workspace / "区甲" / "课题研究.yaml").unlink(missing_ok=True)
+        _visitor(lan, "管理员").post("/api/build", {})
+    assert not _upload_left(lan)
+
+
+@pytest.mark.parametrize("text, words", [
+    (DISTRICT_SETTINGS + "金额小数位: 七\n", "（2 个项目）"),  # the unit's two projects would not load
+    ("年度: 2023\n---\n汇总表标题: 第二个文档\n", "只能有一个文档"),
+    ("未知字段: 1\n", "不认识此字段"),
+    ("!!python/object/apply:os.system [echo 1]\n", "应为 键: 值 的映射"),
+    ("a: &x [*x]\n", "锚点和别名"),
+    ("年度: [\n", "没有成对"),
+    ("格式: [docx, exe]\n", "格式"),
+])
+def test_unit_settings_are_written_only_when_they_read_as_settings_and_break_no_project(lan, workspace, text, words):
+    from formgen.serve.editing import version_of
+
+    visitor = _visitor(lan, "甲")
+    path = workspace / "区甲" / "formgen.yaml"
+    before = path.read_bytes()
+    try:
+        answer = visitor.post("/api/settings/save", {"unit": "区甲", "text": text, "version": version_of(before)})
+        assert answer.status_code == 422 and words in json.dumps(answer.json(), ensure_ascii=False), answer.text
+        assert str(workspace) not in answer.text and path.read_bytes() == before
+    finally:
+        path.write_bytes(before)
+
+
+def test_unit_settings_that_are_a_link_or_a_pipe_are_neither_read_nor_written(lan, workspace):
+    unit = workspace / "区丙"
+    unit.mkdir()
+    other = workspace / "区乙" / "formgen.yaml"
+    before = other.read_bytes()
+    admin = _visitor(lan, "管理员")
+    try:
+        (unit / "formgen.yaml").symlink_to(other)
+        page = admin.client.get("/settings", params={"unit": "区丙"})
+        assert page.status_code == 404 and "某某区" not in page.text
+        answer = admin.post("/api/settings/save", {"unit": "区丙", "text": "年度: 2030\n", "version": None})
+        assert answer.status_code == 404 and other.read_bytes() == before and (unit / "formgen.yaml").is_symlink()
+        (unit / "formgen.yaml").unlink()
+        os.mkfifo(unit / "formgen.yaml")  # reading it would wait for ever
+        assert admin.client.get("/settings", params={"unit": "区丙"}, timeout=20).status_code == 404
+        answer = admin.client.post("/api/settings/save", json={"unit": "区丙", "text": "年度: 2030\n", "version": None},
+                                   headers={"X-CSRF-Token": admin.token}, timeout=20)
+        assert answer.status_code == 404
+    finally:
+        shutil.rmtree(unit)
+
+
+def test_a_rename_changes_the_order_of_the_users_own_folders_only(lan, workspace):
+    root_settings, unit_settings = workspace / "formgen.yaml", workspace / "区甲" / "formgen.yaml"
+    root_before, unit_before = root_settings.read_bytes(), unit_settings.read_bytes()
+    root_settings.write_text("汇总表标题: 全区汇总表\n顺序: [乙秘密项目, 甲项目]\n", encoding="utf-8")
+    unit_settings.write_text(DISTRICT_SETTINGS + "顺序: [甲项目]\n", encoding="utf-8")
+    visitor = _visitor(lan, "甲")
+    try:
+        answer = visitor.post("/api/rename", {"path": _PATH, "name": "甲项目改"})
+        assert answer.status_code == 200, answer.text
+        assert "顺序:\n  - 甲项目改\n" in unit_settings.read_text(encoding="utf-8")  # the unit's own
+        assert root_settings.read_text(encoding="utf-8") == "汇总表标题: 全区汇总表\n顺序: [乙秘密项目, 甲项目]\n"
+    finally:
+        if (workspace / "区甲" / "甲项目改.yaml").exists():
+            assert visitor.post("/api/rename", {"path": "区甲/甲项目改.yaml", "name": "甲项目"}).status_code == 200
+        root_settings.write_bytes(root_before)
+        unit_settings.write_bytes(unit_before)
+        _visitor(lan, "管理员").post("/api/build", {})

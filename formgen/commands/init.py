@@ -57,7 +57,7 @@ def _evaluation(target: str, actual: str, weight: int) -> dict:
 
 SELF_EVALUATION = dump({
     "表单": "自评表",
-    "年度": 2024,
+    "年度": 2023,  # the 自评表 of 2023 evaluates what the 2023 申报表 declared
     "项目名称": "课题研究（自评）",
     "项目资金": Commented({
         "当年财政拨款": {"年初预算数": 400000, "全年预算数": 400000, "全年执行数": 396000},
@@ -87,7 +87,7 @@ GUIDE = """\
 - 生成表单：`formgen build . -o output`，每个项目生成 DOCX、XLSX、PDF，并生成本单位的汇总表。
 - 只检查不生成：`formgen check .`
 - 边改边看：`formgen watch . -o output`，每次保存自动重新生成。
-- 由去年的申报表开始今年的自评：`formgen new 自评表 --from 课题研究.yaml -o 课题研究-2024自评.yaml`
+- 年终由本年度的申报表开始自评（自评表与申报表同一年度）：`formgen new 自评表 --from 课题研究.yaml -o 课题研究-2023自评.yaml`
 - 编辑器提示：`formgen.schema.json` 是项目文件的结构说明。VS Code 安装 YAML 扩展（Red Hat）后，
   项目文件第一行的 `# yaml-language-server: $schema=./formgen.schema.json` 会让编辑器补全字段名并标出错误。
 - 字段说明：`字段说明.md` 列出每个字段的写法；出错时 formgen 会指出文件、行号和字段。

@@ -1,9 +1,11 @@
-"""``formgen new 自评表 --from 课题研究.yaml``: start a 自评表 from last year's 申报表.
+"""``formgen new 自评表 --from 课题研究.yaml``: start a 自评表 from the 申报表 of its year.
 
-The self-evaluation of year N+1 reuses the project fields, indicators and targets
-declared for year N. What only the officer knows (全年执行数, 实际完成值, 实际完成情况)
-is left empty and marked 待填写; 分值 is suggested by the usual weights, so the file
-is a valid project once those fields are filled.
+The 自评表 of year N evaluates the budget of year N against the targets the 申报表
+of year N declared (filed in N−1; the 自评表 is filed in N+1), so the draft keeps
+the 申报表's year and reuses its project fields, indicators and targets. What only
+the officer knows (全年执行数, 实际完成值, 实际完成情况) is left empty and marked 待填写;
+分值 is suggested by the usual weights, so the file is a valid project once those
+fields are filled.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from ..errors import FormgenError
 from ..files import display_path, os_reason, write_text_atomically
 from ..load import SETTINGS_FILE
 from ..load.model import Declaration
-from ..load.rules import INDICATOR_GROUP, USUAL_WEIGHTS
+from ..load.rules import INDICATOR_GROUP, PLACEHOLDER, USUAL_WEIGHTS
 from ..money import CENT
 from ..workspace import check
 from ..yamlwrite import Block, Commented, dump
 
-TO_FILL = "待填写"
 INDICATOR_WEIGHT_TOTAL = Decimal(90)  # 100 less the usual 预算执行分值 of 10
 _UNUSUAL_LEVEL_WEIGHT = Decimal(10)
 
@@ -41,7 +42,7 @@ def new_self_evaluation(source: Path, output: Path, force: bool = False):
     if len(declarations) != len(report.done) or not declarations:
         raise DraftRefused(f"{display_path(source)} 中应为申报表")
     relative = os.path.relpath(source.absolute(), output.absolute().parent)
-    text = "---\n".join(self_evaluation_text(project, display_path(source), relative) for project in declarations)
+    text = "---\n".join(self_evaluation_text(project, relative) for project in declarations)
     try:
         write_text_atomically(output, text)
     except OSError as error:
@@ -86,31 +87,31 @@ def _split(total: Decimal, shares: list[Decimal]) -> list[Decimal]:
     return parts + [total - sum(parts, Decimal(0))]
 
 
-def self_evaluation_text(declaration: Declaration, source: str, relative: str) -> str:
-    """The YAML of a 自评表 draft for the year after ``declaration``, which ``relative`` (from the
+def self_evaluation_text(declaration: Declaration, relative: str) -> str:
+    """The YAML of a 自评表 draft of the year of ``declaration``, which ``relative`` (from the
     draft's folder) names so that checks can hold the two against each other."""
     f = declaration.funding
-    data: dict = {"表单": "自评表", "年度": declaration.year + 1, "项目名称": declaration.name,
-                  "申报表": Path(relative).as_posix()}
+    source = Path(relative).as_posix()
+    data: dict = {"表单": "自评表", "年度": declaration.year, "项目名称": declaration.name, "申报表": source}
     for label, value in (("主管部门", declaration.department), ("实施单位", declaration.implementer)):
         if value:
             data[label] = value
     funding = {}
     for label, budget in (("当年财政拨款", f.annual_appropriation), ("上年结转资金", f.carried_over),
                           ("其他资金", f.annual_other)):
-        planned = Commented(None, TO_FILL) if budget is None else budget
-        funding[label] = {"年初预算数": planned, "全年预算数": planned, "全年执行数": Commented(None, TO_FILL)}
+        planned = Commented(None, PLACEHOLDER) if budget is None else budget
+        funding[label] = {"年初预算数": planned, "全年预算数": planned, "全年执行数": Commented(None, PLACEHOLDER)}
     data["项目资金"] = Commented(funding, "元；全年预算数如有调整请修改")
     data["年度总体目标"] = {"预期目标": Block(declaration.annual_goal) if declaration.annual_goal else None,
-                      "实际完成情况": Commented(None, TO_FILL)}
+                      "实际完成情况": Commented(None, PLACEHOLDER)}
     weights = suggested_weights(declaration.indicators)
     data["绩效指标"] = {level1: {level2: {name: {
-        "指标值": target, "实际完成值": Commented(None, TO_FILL), "分值": weights[level1, level2, name],
+        "指标值": target, "实际完成值": Commented(None, PLACEHOLDER), "分值": weights[level1, level2, name],
         "得分": None, "偏差原因分析及改进措施": None}
         for name, target in items.items()} for level2, items in level2s.items()}
         for level1, level2s in declaration.indicators.items()}
     header = [
-        f"formgen new 自评表：由 {source}（{declaration.year} 年度申报表）生成的 {declaration.year + 1} 年度自评表草稿。",
+        f"formgen new 自评表：由 {source}（{declaration.year} 年度申报表）生成的 {declaration.year} 年度自评表草稿。",
         "标有「待填写」的字段须填写。实际完成值写实测值（如 7.00(次)）或",
         "达成指标 / 部分达成指标并具有一定效果 / 未达成指标且效果较差。",
         "得分可留空：formgen 按完成情况建议并在生成时列出。",

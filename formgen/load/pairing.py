@@ -3,7 +3,9 @@
 ``formgen new 自评表 --from`` records the 申报表 in the draft (``申报表: 课题研究.yaml``).
 Over the year indicators get renamed and budgets move; a self-evaluation whose
 indicators, 指标值 or 年初预算数 no longer say what was declared is worth a warning
-for each difference, so that it is a decision and not a slip.
+for each difference, so that it is a decision and not a slip. So is a 自评表 that names
+the 申报表 of another year: the 自评表 of year N evaluates what the 申报表 of year N
+declared.
 
 The path is the user's, relative to the 自评表, and messages name it as written. On
 the command line it is read wherever it leads. ``formgen serve`` reads it only inside
@@ -40,7 +42,8 @@ def check_against_declaration(loaded) -> list[Problem]:
         declaration = _declaration(loaded, path, project.declaration)
     if isinstance(declaration, str):
         return problems + [loaded.problem(("申报表",), declaration, "warning")]
-    return problems + _indicators(loaded, project, declaration) + _budgets(loaded, project, declaration)
+    return (problems + _year(loaded, project, declaration) + _indicators(loaded, project, declaration)
+            + _budgets(loaded, project, declaration))
 
 
 def declaration_path(text: str) -> str | None:
@@ -109,6 +112,14 @@ def _declaration(loaded, path: Path, written: str) -> Declaration | str:
     declarations = [r.project for r in results if not isinstance(r, ProjectError) and r.project.form == "申报表"]
     named = [d for d in declarations if d.name == loaded.project.name] or declarations
     return named[0] if named else f"申报表 {written} 读不出或有错误，无法核对：请先改正它（formgen check）"
+
+
+def _year(loaded, project: SelfEvaluation, declaration: Declaration) -> list[Problem]:
+    if project.year == declaration.year:
+        return []
+    return [loaded.problem(("年度",), f"自评表为 {project.year} 年度，所依据的申报表为 {declaration.year} 年度："
+                                     f"{declaration.year} 年度的自评表应由 {declaration.year} 年度的申报表生成，请核对",
+                           "warning")]
 
 
 def _indicators(loaded, project: SelfEvaluation, declaration: Declaration) -> list[Problem]:

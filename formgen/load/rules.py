@@ -50,10 +50,13 @@ def catalogue_for(year: int, form: str = "申报表") -> dict[str, tuple[str, ..
     return CATALOGUE[years[-1] if years else min(CATALOGUE)]
 
 
+PLACEHOLDER = "待填写"  # what new drafts write where only the officer knows the answer
+
+
 def check(loaded) -> list[Problem]:
     """Every problem of a loaded project; errors first, in the order of the form."""
     project = loaded.project
-    problems: list[Problem] = []
+    problems: list[Problem] = _placeholders(loaded)
     if isinstance(project, Declaration):
         problems += _funding_sums(loaded, project)
     if isinstance(project, (Declaration, TargetTable)):
@@ -66,6 +69,27 @@ def check(loaded) -> list[Problem]:
     problems += _indicator_tree(loaded, project.indicators, catalogue_for(project.year, project.form), project.year, root)
     problems += _indicator_values(loaded, project.indicators, root)
     return sorted(problems, key=lambda p: not p.is_error)
+
+
+def _placeholders(loaded) -> list[Problem]:
+    """An error for each 待填写 still standing in for a value or an indicator's name: a draft
+    prints what it says, so it must not pass as a finished form."""
+    data = loaded.document.data
+    inherited = {key: value for key, value in loaded.settings.defaults.items() if key not in data}
+    return [loaded.problem(path, message) for path, message in _unfilled({**data, **inherited}, ())]
+
+
+def _unfilled(node, path: tuple[str, ...]):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.startswith(PLACEHOLDER):
+                yield path + (key,), f"名称尚未填写：请把「{key}」改为实际的名称"
+            yield from _unfilled(value, path + (str(key),))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _unfilled(item, path + (str(index),))
+    elif isinstance(node, str) and node.strip() == PLACEHOLDER:
+        yield path, f"尚未填写：请把「{PLACEHOLDER}」改为实际内容"
 
 
 def _funding_sums(loaded, project: Declaration) -> list[Problem]:

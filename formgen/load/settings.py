@@ -83,22 +83,24 @@ def merged(outer: object, inner: object) -> object:
     return inner
 
 
-def read_settings(folder: Path, root: Path) -> Settings:
-    """Merge the ``formgen.yaml`` files from ``root`` down to ``folder``; nearer ones win."""
+def read_settings(folder: Path, root: Path, edited: dict[Path, str] | None = None) -> Settings:
+    """Merge the ``formgen.yaml`` files from ``root`` down to ``folder``; nearer ones win. ``edited``
+    gives texts to read instead of files (an edit not saved yet: ``formgen serve`` checks it)."""
+    edited = edited or {}
     folders = [folder]
     while folders[-1] != root and root in folders[-1].parents:
         folders.append(folders[-1].parent)
     settings = Settings()
     for current in reversed(folders):
         path = current / SETTINGS_FILE
-        if path.is_file():
-            _apply(settings, path)
+        if path in edited or path.is_file():
+            _apply(settings, path, edited.get(path))
     return settings
 
 
-def _apply(settings: Settings, path: Path) -> None:
+def _apply(settings: Settings, path: Path, text: str | None = None) -> None:
     name = display_path(path)
-    documents = read_documents(read_text(path), name)
+    documents = read_documents(read_text(path) if text is None else text, name)
     if not documents:
         return
     doc = documents[0]

@@ -20,6 +20,10 @@ OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 OFFICE_SUFFIXES = {".doc": "docx", ".dot": "docx", ".wps": "docx", ".wpt": "docx", ".rtf": "docx", ".odt": "docx",
                    ".xls": "xlsx", ".xlt": "xlsx", ".et": "xlsx", ".ett": "xlsx", ".ods": "xlsx", ".xlsb": "xlsx"}
 SUPPORTED = "XLSX、XLS、DOCX、DOC、WPS、ET、PDF"
+# The names of the files the readers take (what a file is, they tell by its content; a browser's
+# file picker and ``formgen serve``'s upload go by these): the formats above, what an office suite
+# converts, and the HTML and XML tables budget systems save.
+IMPORT_SUFFIXES = (".xlsx", ".docx", ".pdf", *OFFICE_SUFFIXES, ".htm", ".html", ".xml")
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ The project files stay the source of truth: the server reads them at every reque
 and writes them back keeping the user's comments and style (``editing``); builds
 are the CLI's own ``formgen build`` (``building``). Modules: ``app`` (the application,
 its error answers), ``pages``, ``api`` and ``downloads`` (the routes, by what they
-serve), ``requests`` (what the routes ask of a request), ``guards`` (what every
-request passes first: its Host, the size of its body), ``access`` (users, logins),
-``sessions`` (who is signed in), ``paths`` (what a request may name), ``units`` (the
-overview), ``checking`` (messages and computed figures), ``form`` (the editor's fields
-from the model), ``preview`` (pages as PNG images, in worker processes shared fairly).
+serve), ``progress`` (builds said to the page, downloads of the saved version),
+``settings`` (a unit's formgen.yaml), ``upload`` (import of old forms), ``conflicts``
+(a refused save field by field), ``requests`` (what the routes ask of a request),
+``guards`` (what every request passes first: its Host, the size of its body),
+``access`` (users, logins), ``sessions`` (who is signed in), ``paths`` (what a
+request may name), ``units`` (the overview), ``checking`` (messages and computed
+figures), ``form`` (the editor's fields from the model), ``preview`` (pages as PNG
+images, in worker processes shared fairly).
 """
 
 from __future__ import annotations

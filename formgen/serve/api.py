@@ -31,9 +31,11 @@ from ..yamlwrite import dump
 from . import editing
 from .access import User, os_reason
 from .checking import Checked, check_text
-from .paths import relative_name
+from .conflicts import conflict_view
+from .paths import ROOT_UNIT, relative_name, unit_of
 from .preview import Busy, Replaced
 from .requests import change, csrf_token, inherited, project, read, server_of, signed_in, text_field, unit
+from .settings import order_files, renamed_in_order
 
 _LOG = logging.getLogger("formgen.serve")
 _NOT_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -136,19 +138,19 @@ async def api_save(request: Request) -> Response:
         try:
             version = await asyncio.to_thread(editing.save, path, text, made_from)
         except editing.Conflict as conflict:
-            return JSONResponse({"error": "保存被拒绝：此项目在您打开后已被修改（他人或其他程序）。请对照两个版本，"
-                                          "重新载入后再改，或确认用您的版本覆盖。",
-                                 "current": conflict.current.decode("utf-8-sig", errors="replace"),
-                                 "version": editing.version_of(conflict.current), "yours": text}, 409)
+            view = await server.work(user, conflict_view, conflict.current, text)
+            return JSONResponse({"error": "保存被拒绝：此项目在您打开后已被修改（他人或其他程序）。请逐项选择保留哪一方的内容，"
+                                          "或载入现在的版本，或确认用您的版本覆盖。", **view}, 409)
         except OSError as error:  # written whole or not at all: the file is as it was
             raise HTTPException(507, f"保存失败，文件未改动：{os_reason(error)}") from None
-    server.builder.request()
+    build = server.builder.request()  # the page follows this build, and offers its forms when it has ended
     try:  # written: whatever the check finds, the answer says so
-        answer = await server.work(user, lambda: _checked_answer(root, path, text, user.folders(root), version=version))
+        answer = await server.work(user, lambda: _checked_answer(root, path, text, user.folders(root),
+                                                                 version=version, build=build))
     except Exception:  # noqa: BLE001
         _LOG.exception("检查已保存的 %s 时出错", relative_name(root, path))
         checked = Checked(problems=[Problem(relative_name(root, path), None, "", "已保存，但检查时出错；请刷新页面")])
-        answer = _encoded({**checked.as_json(), "version": version, "text": text, "data": None})
+        answer = _encoded({**checked.as_json(), "version": version, "text": text, "data": None, "build": build})
     return _json(answer)
 
 
@@ -237,26 +239,30 @@ def _new_declaration(name: str, folder: Path, root: Path) -> str:
 
 
 async def api_rename(request: Request) -> Response:
-    """Rename a project: its 项目名称 and its file (the old outputs go at the next build)."""
+    """Rename a project: its 项目名称, its file and its place in 顺序 (the old outputs go at the next build).
+    The 顺序 changed are those of the user's unit (and the workspace's, for a user of every unit)."""
     user, body = await change(request)
-    path = project(request, user, body.get("path"))
+    relative = body.get("path")
+    path = project(request, user, relative)
     name = _project_name(body)
     server = server_of(request)
     root = server.workspace.root
     target = path.with_name(f"{name}{path.suffix}")
     project(request, user, relative_name(root, target), must_exist=False)
-    async with server.locked(path, target):
+    top = root if user.may_open(ROOT_UNIT) else root / unit_of(relative)
+    async with server.locked(path, target, *order_files(top, path.parent)):
         if target != path:
             _refuse_existing(target)
-        await server.work(user, _rename, path, target, name, root)
+        await server.work(user, _rename, path, target, name, root, top)
     server.builder.request()
     return JSONResponse({"path": relative_name(root, target)})
 
 
-def _rename(path: Path, target: Path, name: str, root: Path) -> None:
+def _rename(path: Path, target: Path, name: str, root: Path, top: Path) -> None:
     text, version = read(path, root)
     editing.save(path, editing.renamed_text(text, name), version)
     path.rename(target)
+    renamed_in_order(top, path.parent, (editing.plain_data(text) or {}).get("项目名称"), name)
 
 
 async def api_delete(request: Request) -> Response:

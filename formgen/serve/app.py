@@ -1,8 +1,9 @@
 """The web application: its routes, what every request passes first, and how errors are answered.
 
 The routes live by what they serve: ``pages`` (overview, editor, login), ``api`` (the
-editor's and the overview's JSON calls), ``downloads``; what they ask of a request (who
-is asking, which file it names) is ``requests``. Before any of them a request passes
+editor's and the overview's JSON calls), ``downloads``, ``progress`` (the builds said
+to the page), ``settings`` (a unit's formgen.yaml), ``upload`` (import of old forms);
+what they ask of a request (who is asking, which file it names) is ``requests``. Before any of them a request passes
 ``guards`` (its Host, the size of its body), and every answer, a failure's too, carries
 the security headers and says what went wrong in Chinese.
 """
@@ -25,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import FormgenError
 from .access import Accounts, Throttle, User
+from . import progress, settings, upload
 from .api import api_build, api_check, api_delete, api_new, api_preview, api_rename, api_save, api_version
 from .building import Builder
 from .downloads import download_compilation, download_form, download_zip
@@ -94,6 +96,7 @@ def create_app(root: Path, output: Path, users: Path | dict[str, User] | None = 
         Route("/api/delete", api_delete, methods=["POST"]), Route("/api/build", api_build, methods=["POST"]),
         Route("/download/form", download_form), Route("/download/compilation", download_compilation),
         Route("/download/zip", download_zip),
+        *progress.ROUTES, *settings.ROUTES, *upload.ROUTES,
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
     app = _Application(routes=routes, lifespan=lifespan, exception_handlers={

@@ -8,15 +8,21 @@ into one more build after it.
 The build runs in the workspace folder, so its messages name files as the users know
 them (``某局/课题研究.yaml:3: …``), and each user is shown only the lines about the
 units they may open (``BuildResult.seen_by``).
+
+Every request is numbered: a save learns the number of the build that will
+include it, and the page waits for ``finished`` to reach it before it offers the
+new forms. While a build runs, the lines ``formgen build`` prints (one a form)
+are its progress, counted for each user in their own units.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .access import User
@@ -26,12 +32,14 @@ from .paths import ROOT_UNIT
 _LEVELS = ("错误：", "警告：", "提示：")
 _FORMS = ("已生成 ", "未生成 ")  # a form or 汇总表 written, labelled 单位/名称
 _ROOT_FILE = re.compile(r"[^/]+\.ya?ml:")
+_LONGEST_LINE = 1024 * 1024  # a message quoting a template's error can be long; more is read as failure
 
 
 @dataclass
 class BuildResult:
     ok: bool
     text: str  # what formgen build printed
+    ended: datetime.datetime = field(default_factory=datetime.datetime.now)
 
     def seen_by(self, user: User, units: set[str]) -> BuildResult:
         """The lines of this build about the units ``user`` may open (``units``: the workspace's unit
@@ -54,7 +62,7 @@ class BuildResult:
                 shown.append(line)
         ok = not mine_failed and not server_failed
         shown.append("完成。" if ok else "未全部完成：见上面的错误。")
-        return BuildResult(ok, "\n".join(shown))
+        return BuildResult(ok, "\n".join(shown), self.ended)
 
 
 def _unit_of_message(message: str, units: set[str]) -> str | None:
@@ -72,22 +80,36 @@ class Builder:
         self.root, self.output = root, output
         self.running = False
         self.last: BuildResult | None = None
+        self.requested = 0  # requests so far: a save's build is the one numbered then
+        self.finished = 0  # the last request the finished builds include
+        self.lines: list[str] = []  # what the running build printed so far
         self._again = False
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None  # held: a task nothing refers to may be collected while it runs
+        self._ended = asyncio.Condition()  # told each time a build ends
 
-    def request(self) -> None:
-        """Build soon: now if no build runs, else once more when it ends."""
+    def request(self) -> int:
+        """Build soon: now if no build runs, else once more when it ends. Returns the number of
+        the request, which ``finished`` reaches when a build that includes it has ended."""
+        self.requested += 1
         if self.running:
             self._again = True
-            return
+            return self.requested
         self.running = True
         self._task = asyncio.get_running_loop().create_task(self._run())
+        return self.requested
 
     async def wait(self) -> BuildResult | None:
-        """Until no build runs (tests and the build button's answer)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """Until the builds asked for so far have ended (downloads, tests and the build button's answer).
+        Not those asked for meanwhile: other users saving all the time do not hold a download up."""
+        wanted = self.requested
+        async with self._ended:
+            await self._ended.wait_for(lambda: self.finished >= wanted or not self.running)
         return self.last
+
+    def done_for(self, user: User) -> int:
+        """How many forms of ``user``'s units the running build has written so far."""
+        seen = BuildResult(True, "\n".join(self.lines)).seen_by(user, self.units())
+        return sum(1 for line in seen.text.splitlines() if line.startswith(_FORMS))
 
     def units(self) -> set[str]:
         """The workspace's unit folders, to tell whose a build message is."""
@@ -97,13 +119,33 @@ class Builder:
         try:
             while True:
                 self._again = False
+                including = self.requested
+                self.lines = []
                 process = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "formgen", "build", ".", "-o", os.path.relpath(self.output, self.root), "-q",
-                    cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-                out, _ = await process.communicate()
-                self.last = BuildResult(process.returncode == 0,
-                                        without_server_paths(out.decode("utf-8", "replace"), self.root))
+                    cwd=self.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each form's line as it is written
+                    limit=_LONGEST_LINE)
+                try:
+                    async for line in process.stdout:
+                        self.lines.append(without_server_paths(line.decode("utf-8", "replace").rstrip("\r\n"), self.root))
+                except BaseException:  # a line past the bound, or the server stopping: the build does not go on alone
+                    if process.returncode is None:
+                        process.kill()
+                    raise
+                await process.wait()
+                self.last = BuildResult(process.returncode == 0, "\n".join(self.lines))
+                self.finished = including
+                await self._told()
                 if not self._again:
                     break
+        except Exception as error:  # the process could not run: say so rather than wait forever
+            self.last = BuildResult(False, f"错误：无法运行 formgen build：{without_server_paths(str(error), self.root)}")
+            raise
         finally:
-            self.running = False
+            self.finished, self.running = self.requested, False
+            await self._told()
+
+    async def _told(self) -> None:
+        async with self._ended:
+            self._ended.notify_all()

@@ -2,7 +2,10 @@
 
 The checks are the CLI's own (``load``): the browser shows the same messages
 ``formgen check`` prints, each with the field path it concerns so that the page can
-put it beside that field. The figures a form computes (合计, 执行率, 预算执行得分,
+put it beside that field, and said plainly: the field by the form's own labels
+(``项目资金 › 当年财政拨款 › 全年执行数：不能为空，请填写``), without the file and line a
+terminal needs, except where only a line can say where (a YAML slip) or the
+message is about the unit's ``formgen.yaml``. The figures a form computes (合计, 执行率, 预算执行得分,
 总分, 评分等级, the proposed 得分) come from the same model the writers print from;
 they are shown even while a rule fails, as long as every field can be read.
 
@@ -38,6 +41,7 @@ class Checked:
     name: str | None = None
     amount: Decimal | None = None
     projects: int = 0  # how many projects the file holds
+    file: str = ""  # the project file as its problems name it
 
     @property
     def ok(self) -> bool:
@@ -46,7 +50,23 @@ class Checked:
     def as_json(self) -> dict:
         return {"ok": self.ok, "computed": self.computed,
                 "problems": [{"level": p.level, "field": p.field, "line": p.line, "message": p.message,
-                              "text": str(p)} for p in self.problems]}
+                              "text": plain_text(p, self.file)} for p in self.problems]}
+
+
+def plain_text(problem: Problem, file: str = "") -> str:
+    """A problem of project file ``file`` as the page says it: ``项目资金 › 当年财政拨款 › 全年执行数：
+    不能为空，请填写``; one of a ``formgen.yaml`` says so."""
+    where = field_label(problem.field)
+    if problem.file and problem.file != file:
+        where = f"单位设置（{Path(problem.file).name}）" + (f"的 {where}" if where else f"第 {problem.line} 行")
+    elif not where and problem.line:
+        where = f"第 {problem.line} 行"
+    return f"{where}：{problem.message}" if where else problem.message
+
+
+def field_label(field: str) -> str:
+    """A field path in the form's own labels: ``项目资金 › 当年财政拨款 › 全年执行数``."""
+    return " › ".join(part for part in field.split(".") if part)
 
 
 def check_text(root: Path, file: Path, text: str, readable: tuple[Path, ...]) -> Checked:
@@ -55,20 +75,23 @@ def check_text(root: Path, file: Path, text: str, readable: tuple[Path, ...]) ->
     with declarations_only_in(readable):
         checked = _checked(root, file, text)
     checked.problems = [shown_path(problem, root) for problem in checked.problems]
+    checked.file = shown_file(file, root)
     return checked
 
 
 def shown_path(problem: Problem, root: Path) -> Problem:
     """``problem`` with its file named relative to the workspace (the file name alone when outside). Its
     message is left as it is: a check's messages name no server path, only what the user wrote."""
-    if not problem.file:
-        return problem
-    path = Path(os.path.abspath(problem.file))  # display_path made it relative to the current folder
+    return dataclasses.replace(problem, file=shown_file(problem.file, root)) if problem.file else problem
+
+
+def shown_file(file: str | Path, root: Path) -> str:
+    """A file as the users know it: relative to the workspace, or by its name alone when outside."""
+    path = Path(os.path.abspath(file))  # display_path made it relative to the current folder
     try:
-        shown = path.relative_to(root).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
-        shown = path.name
-    return dataclasses.replace(problem, file=shown)
+        return path.name
 
 
 def without_server_paths(message: str, root: Path) -> str:

@@ -1,5 +1,8 @@
 """Downloads: a form's output in one format, a unit's 汇总表, a unit's outputs as a zip.
 
+A download is never older than the saved file: it waits for the builds asked for
+before it (``progress``).
+
 Only files formgen wrote in the output folder are sent: never through a link, whether
 the link is a file or a folder on the way.
 """
@@ -7,16 +10,18 @@ the link is a file or a folder on the way.
 from __future__ import annotations
 
 import asyncio
-import io
+import os
+import tempfile
 import zipfile
 from pathlib import Path
-from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from .paths import through_link
+from .progress import current_entry
 from .requests import project, server_of, signed_in, unit
 
 _MEDIA_TYPES = {"pdf": "application/pdf",
@@ -38,11 +43,12 @@ def _file(request: Request, path: Path | None, fmt: str) -> Response:
 
 
 async def download_form(request: Request) -> Response:
+    """A form as last saved: after the build of the save (``progress.current_entry``)."""
     user = signed_in(request)
     relative = request.query_params.get("path")
     project(request, user, relative)
     fmt = _format(request)
-    entry = await asyncio.to_thread(server_of(request).workspace.project, user, relative)
+    entry = await current_entry(request, user, relative, stale=request.query_params.get("stale") == "1")
     return _file(request, entry.outputs.get(fmt) if entry else None, fmt)
 
 
@@ -51,31 +57,41 @@ async def download_compilation(request: Request) -> Response:
     name = request.query_params.get("unit")
     unit(request, user, name)
     fmt = _format(request)
-    found = await asyncio.to_thread(server_of(request).workspace.unit, user, name)
+    server = server_of(request)
+    await server.builder.wait()  # never the 汇总表 of before a save
+    found = await asyncio.to_thread(server.workspace.unit, user, name)
     return _file(request, found.compilation_outputs.get(fmt) if found else None, fmt)
 
 
 async def download_zip(request: Request) -> Response:
-    """Every output of a unit (forms and 汇总表, all formats) in one zip."""
+    """Every output of a unit (forms and 汇总表, all formats) in one zip; of the workspace root, every
+    unit's (the root is a unit only a user of every unit may open). Written to a temporary file, not
+    held in memory, and named after the unit's folder (the workspace's, for the root)."""
     user = signed_in(request)
     name = request.query_params.get("unit")
     folder = unit(request, user, name)
     server = server_of(request)
-    outputs = server.workspace.output / folder.relative_to(server.workspace.root)
-    if not name or not outputs.is_dir() or through_link(server.workspace.output, outputs):
+    output = server.workspace.output
+    outputs = output / folder.relative_to(server.workspace.root)
+    if not outputs.is_dir() or (outputs != output and through_link(output, outputs)):
         raise HTTPException(404, "尚未生成：请先生成")
-    content = await asyncio.to_thread(_zipped, outputs)
-    return Response(content, media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name + '.zip')}"})
+    await server.builder.wait()
+    zipped = await asyncio.to_thread(_zipped, outputs)
+    return FileResponse(zipped, media_type="application/zip", filename=f"{folder.name}.zip",
+                        background=BackgroundTask(zipped.unlink, missing_ok=True))
 
 
-def _zipped(outputs: Path) -> bytes:
-    """The files below ``outputs`` in a zip; hidden files (the build record, the cache) and links are left out
-    (``rglob`` does not enter linked folders)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(outputs.rglob("*")):
-            relative = file.relative_to(outputs)
-            if file.is_file() and not file.is_symlink() and not any(p.startswith(".") for p in relative.parts):
-                archive.write(file, relative.as_posix())
-    return buffer.getvalue()
+def _zipped(outputs: Path) -> Path:
+    """The files below ``outputs`` in a zip in a temporary file; hidden files (the build record, the
+    cache) and links are left out (``rglob`` does not enter linked folders)."""
+    handle, name = tempfile.mkstemp(prefix="formgen-zip-", suffix=".zip")
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(outputs.rglob("*")):
+                relative = path.relative_to(outputs)
+                if path.is_file() and not path.is_symlink() and not any(p.startswith(".") for p in relative.parts):
+                    archive.write(path, relative.as_posix())
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)

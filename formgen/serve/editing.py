@@ -8,7 +8,8 @@ replaced in its tree, so that
 
 * a subtree whose values did not change keeps its nodes, comments and style
   (and a file with no change at all is written back byte for byte);
-* a key renamed in place (an indicator renamed) keeps its position and comments;
+* a key renamed in place (an indicator renamed) keeps its position and comments,
+  but a ``# 待填写`` comment goes once its field is filled;
 * a new or changed text is written plainly where YAML allows it (``400000.00``,
   ``≥2(人)``), quoted where it would read as something else (``'>15(篇)'``), and
   as a ``|`` block when it has several lines.
@@ -32,6 +33,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ..errors import ProjectError
 from ..files import write_text_atomically
+from ..load.rules import PLACEHOLDER
 from ..load.yamlread import read_documents
 
 _STR = "tag:yaml.org,2002:str"
@@ -133,13 +135,29 @@ def _merge_mapping(node: CommentedMap, before: dict, after: dict) -> None:
         if old_key is None or old_key not in node:
             items.append((key, _fresh(value), None))
         else:
-            items.append((key, _merged(node[old_key], before[old_key], value), node.ca.items.get(old_key)))
+            comment = node.ca.items.get(old_key)
+            if comment is not None and before[old_key] in (None, "") and value not in (None, ""):
+                comment = _without_placeholder(comment)
+            items.append((key, _merged(node[old_key], before[old_key], value), comment))
     for key in list(node):
         del node[key]
     for key, value, comment in items:
         node[key] = value
         if comment is not None:
             node.ca.items[key] = comment
+
+
+def _without_placeholder(comment: list) -> list:
+    """A key's comments less a ``# 待填写`` after its value: the lines that follow it stay."""
+    comment = list(comment)
+    token = comment[2] if len(comment) > 2 else None
+    if token is not None and PLACEHOLDER in token.value.split("\n", 1)[0]:
+        rest = token.value.split("\n", 1)[1] if "\n" in token.value else ""
+        if rest.strip():
+            token.value = "\n" + rest
+        else:
+            comment[2] = None
+    return comment
 
 
 def _fresh(value):
@@ -162,7 +180,8 @@ def save(path: Path, text: str, made_from: str | None) -> str:
     current = path.read_bytes() if path.exists() else None
     if (None if current is None else version_of(current)) != made_from:
         raise Conflict(current or b"")
-    write_text_atomically(path, text)
+    if current != text.encode():  # a save without a change leaves the file, its time and its outputs alone
+        write_text_atomically(path, text)
     return version_of(text.encode())
 
 

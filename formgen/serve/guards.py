@@ -5,8 +5,9 @@
   ``--host`` and ``--allow-host``. A web page that makes its own name point at this
   server (DNS rebinding) sends its own name, and is refused.
 * ``BoundedBodies``: a request body is counted as it arrives, and refused past the bound
-  of its route (a login form is a few hundred bytes, a project a few MB), before
-  anything parses it: a request cannot make the server hold more than that.
+  of its route (a login form is a few hundred bytes, a project a few MB, an upload of
+  old forms 100 MB, written to disk as it comes), before anything parses it: a request
+  cannot make the server hold more than that.
 * ``SecurityHeaders``: no scripts, styles or frames but ours; no sniffing; not cached.
 
 They are plain ASGI middleware: they see the bytes as they come, not a parsed request.
@@ -20,6 +21,7 @@ import json
 from starlette.exceptions import HTTPException
 
 from ..load.yamlread import MAX_FILE_CHARACTERS
+from .upload import UPLOAD_BODY_BYTES
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
@@ -38,6 +40,8 @@ OTHER_BODY_BYTES = 64 * 1024
 
 
 def body_bound(path: str) -> int:
+    if path == "/api/import":
+        return UPLOAD_BODY_BYTES
     if path.startswith("/api/"):
         return API_BODY_BYTES
     if path in ("/login", "/logout"):

@@ -23,6 +23,7 @@ from . import editing
 from .access import password_matches, verify_unknown
 from .form import form_description
 from .requests import csrf_matches, end_session, inherited, page, project, read, server_of, signed_in, start_session
+from .upload import ACCEPTED
 
 
 async def overview(request: Request) -> Response:
@@ -32,7 +33,8 @@ async def overview(request: Request) -> Response:
     build = server.builder.last
     if build is not None:
         build = build.seen_by(user, await asyncio.to_thread(server.builder.units))
-    return page(request, "overview.html", {"units": units, "build": build, "building": server.builder.running})
+    return page(request, "overview.html", {"units": units, "build": build, "building": server.builder.running,
+                                           "accepted": ",".join(ACCEPTED)})
 
 
 async def editor(request: Request) -> Response:

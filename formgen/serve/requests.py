@@ -101,11 +101,17 @@ def end_session(request: Request, response: Response) -> None:
                            secure=request.url.scheme == "https")
 
 
-async def change(request: Request) -> tuple[User, dict]:
-    """The user and JSON body of a request that changes something, its CSRF token checked first."""
+def changer(request: Request) -> User:
+    """The user of a request that changes something, its CSRF token checked (its body not read yet)."""
     user = signed_in(request)
     if not csrf_matches(request, request.headers.get("x-csrf-token")):
         raise HTTPException(403, "页面已过期，请刷新后重试")
+    return user
+
+
+async def change(request: Request) -> tuple[User, dict]:
+    """The user and JSON body of a request that changes something, its CSRF token checked first."""
+    user = changer(request)
     raw = await request.body()
     return user, (await asyncio.to_thread(json_object, raw) if len(raw) > _THREAD_ABOVE else json_object(raw))
 

@@ -3,7 +3,9 @@
 The files on disk are the truth and are read again at every request, so edits made
 outside the browser (a text editor, ``git pull``, the CLI) show up at once. A
 project is checked again only when its fingerprint changed (its text, the
-``formgen.yaml`` files and templates it inherits: ``workspace.sources``).
+``formgen.yaml`` files and templates it inherits: ``workspace.sources``), and its
+outputs are current when the last build's record holds that same fingerprint: a
+save that changed nothing leaves them current, a changed ``formgen.yaml`` does not.
 
 A user sees the units they may open and nothing of the others: not their projects,
 not a 汇总表 that holds them (a 汇总表 set in the workspace's own formgen.yaml holds
@@ -23,9 +25,10 @@ from ..load.yamlread import read_text
 from ..wording import format_amount
 from ..workspace.names import TEMPLATES_FOLDER, form_file_stem, output_file_stem
 from ..workspace.sources import discover
+from ..workspace.state import BuildRecord
 from ..writers import FORMATS
 from .access import User
-from .checking import Checked, check_text, shown_path
+from .checking import Checked, check_text, plain_text, shown_file, shown_path
 from .paths import ROOT_UNIT, relative_name, through_link, unit_of
 
 
@@ -36,7 +39,13 @@ class ProjectEntry:
     checked: Checked
     modified: datetime.datetime
     outputs: dict[str, Path] = field(default_factory=dict)  # format → output file, when written
-    up_to_date: bool = False  # every output written after the last change of the file
+    up_to_date: bool = False  # the outputs were built from the file and settings as they are now
+
+    @property
+    def built(self) -> datetime.datetime | None:
+        """When the newest output was written."""
+        times = [o.stat().st_mtime for o in self.outputs.values() if o.is_file()]
+        return datetime.datetime.fromtimestamp(max(times)) if times else None
 
     @property
     def status(self) -> str:
@@ -45,6 +54,11 @@ class ProjectEntry:
         if any(p.level == "warning" for p in self.checked.problems):
             return "有警告"
         return "正常"
+
+    @property
+    def messages(self) -> list[tuple[str, str]]:
+        """(level, plain text) of each problem."""
+        return [(p.level, plain_text(p, self.checked.file)) for p in self.checked.problems]
 
     @property
     def amount(self) -> str:
@@ -63,6 +77,10 @@ class Unit:
     def label(self) -> str:
         return self.name or "（工作区根目录）"
 
+    @property
+    def messages(self) -> list[str]:
+        return [plain_text(p) for p in self.problems]
+
 
 class Workspace:
     """A workspace folder and the output folder its forms are built into."""
@@ -78,6 +96,7 @@ class Workspace:
         may_open = (lambda unit: unit == only and user.may_open(unit)) if only is not None else user.may_open
         readable = user.folders(self.root)
         sources, _ = discover([self.root], None)
+        built = {file: record.get("fingerprint") for file, record in BuildRecord.read(self.output).previous_sources.items()}
         units: dict[str, Unit] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
                              and not p.name.startswith(".") and p.name != TEMPLATES_FOLDER):
@@ -94,7 +113,10 @@ class Workspace:
                 continue
             if unit not in units:
                 units[unit] = self._unit(unit)
-            units[unit].projects.append(self._entry(path, source.file, source.fingerprint, readable))
+            entry = self._entry(path, source.file, source.fingerprint, readable)
+            recorded = built.get(str(source.file.relative_to(self.root))) or built.get(str(source.file))
+            entry.up_to_date = bool(entry.outputs) and recorded == source.fingerprint
+            units[unit].projects.append(entry)
         return sorted(units.values(), key=lambda u: (u.name != ROOT_UNIT, u.name))
 
     def unit(self, user: User, name: str) -> Unit | None:
@@ -124,14 +146,14 @@ class Workspace:
             try:
                 checked = check_text(self.root, file, read_text(file), readable)
             except ProjectError as error:  # not UTF-8, or unreadable: said as the CLI says it
-                checked = Checked(problems=[shown_path(problem, self.root) for problem in error.problems])
+                checked = Checked(problems=[shown_path(problem, self.root) for problem in error.problems],
+                                  file=shown_file(file, self.root))
             self._checked[path, readable] = cached = (fingerprint, checked)
         checked = cached[1]
         stat = file.stat()
         entry = ProjectEntry(path, file, checked, datetime.datetime.fromtimestamp(stat.st_mtime))
         if checked.name and checked.kind:
             entry.outputs = _existing(self._output_folder(file.parent) / form_file_stem(checked.name, checked.kind))
-            entry.up_to_date = bool(entry.outputs) and all(o.stat().st_mtime >= stat.st_mtime for o in entry.outputs.values())
         return entry
 
     def _output_folder(self, folder: Path) -> Path:

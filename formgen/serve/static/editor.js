@@ -1,258 +1,30 @@
-// The project editor: a form built from the form kind's fields (state.form), a YAML tab, the
-// CLI's messages beside the fields, computed figures and the printed pages, kept live as the
-// user types. The data edited is the loader's own: every value is the text of the file.
-// Every user text goes into the page as text (textContent, value), never as markup.
+// The project editor's page: the form (form.js) or the YAML tab, the CLI's messages beside the
+// fields, computed figures and the printed pages, kept live as the user types; saving, the build of
+// each save and its downloads, conflicts. The data edited is the loader's own: every value is the
+// text of the file.
 "use strict";
 
-const state = JSON.parse(document.getElementById("state").textContent);
-let data = state.data ? structuredClone(state.data) : null;
 let text = state.text;
 let version = state.version;
-let dirty = false;
+let edits = 0;  // changes made since the page opened
+let savedEdits = 0;  // of which the file holds
 let mode = data && state.form ? "form" : "yaml";
 let checkTimer = null;
 let checkSeq = 0;
 let previewSeq = 0;
-let saving = false;
+let lastChecked = null;
+let saving = null;  // the save under way (a promise)
+let awaitedBuild = 0;  // the build that holds the last save
+let buildPoll = null;  // the polling of builds under way (a promise)
+let refused = null;  // the last save refused over a newer file: its answer and the fields that differ
 
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
-
-// --- the data, by path -------------------------------------------------------------------------
-
-function get(path) {
-  let node = data;
-  for (const key of path) {
-    if (node === null || typeof node !== "object" || !(key in node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
-
-// Set a value; an empty text removes the key, and mappings left empty by that go too.
-function set(path, value) {
-  let node = data;
-  const parents = [];
-  for (const key of path.slice(0, -1)) {
-    if (node[key] === null || typeof node[key] !== "object") node[key] = {};
-    parents.push([node, key]);
-    node = node[key];
-  }
-  const last = path[path.length - 1];
-  if (value === "" || value === undefined) delete node[last];
-  else node[last] = value;
-  for (let i = parents.length - 1; i >= 0; i--) {
-    const [parent, key] = parents[i];
-    if (Object.keys(parent[key]).length === 0) delete parent[key];
-    else break;
-  }
-}
-
-// Replace a mapping's entries (rename, reorder, add, delete), keeping it in place.
-function setEntries(path, entries) {
-  const mapping = Object.fromEntries(entries);
-  let node = data;
-  for (const key of path.slice(0, -1)) node = node[key] ??= {};
-  node[path[path.length - 1]] = mapping;
-}
-
-// --- the form ----------------------------------------------------------------------------------
-
-function buildForm() {
-  const form = $("form");
-  form.replaceChildren(...state.form.map((field) => fieldView(field, [])));
-}
-
-function slots(key) {
-  return [el("span", { class: "computed", dataset: { computed: key } }),
-          el("div", { class: "msg", dataset: { for: key } })];
-}
-
-function fieldView(field, parent) {
-  const path = [...parent, field.key];
-  const key = path.join(".");
-  if (field.type === "group") {
-    return el("fieldset", { class: "group", dataset: { path: key } },
-      el("legend", { title: field.help }, field.key), ...slots(key).slice(1),
-      ...field.fields.map((sub) => fieldView(sub, path)));
-  }
-  if (field.type === "tree") return treeView(field, path);
-  const value = get(path);
-  const inherited = parent.length === 0 && field.inheritable ? state.inherited[field.key] : undefined;
-  let input;
-  if (field.type === "choice") {
-    input = el("select", {}, el("option", { value: "" }, inherited ? `（继承：${inherited}）` : "（未填）"),
-      ...field.choices.map((choice) => el("option", { value: choice }, choice)));
-    input.value = typeof value === "string" ? value : "";
-  } else if (field.type === "long") {
-    input = el("textarea", { rows: 4 });
-    input.value = typeof value === "string" ? value : "";
-  } else {
-    input = el("input", { type: "text", placeholder: inherited ? `继承：${inherited}` : (field.required ? "必填" : "") });
-    input.value = typeof value === "string" ? value : "";
-  }
-  input.name = key;
-  input.dataset.path = key;
-  input.addEventListener("input", () => { set(path, input.value); changed(); });
-  return el("label", { class: "field" + (field.type === "long" ? " long" : "") },
-    el("span", { class: "label", title: field.help }, field.key, field.required ? el("span", { class: "req" }, "*") : null),
-    input, ...slots(key), el("span", { class: "help" }, field.help));
-}
-
-function treeView(field, path) {
-  const key = path.join(".");
-  const tree = get(path) || {};
-  const box = el("fieldset", { class: "tree", dataset: { path: key } }, el("legend", { title: field.help }, field.key),
-    ...slots(key).slice(1));
-  for (const [name1, groups] of Object.entries(tree)) {
-    const level1 = el("div", { class: "level1" }, nameRow(path, name1, "一级指标"));
-    for (const [name2, items] of Object.entries(groups || {})) {
-      const level2 = el("div", { class: "level2" }, nameRow([...path, name1], name2, "二级指标"));
-      const table = el("table", { class: "level3" }, leafHeader(field.leaf));
-      for (const [name3, leaf] of Object.entries(items || {})) table.append(leafRow(field.leaf, [...path, name1, name2], name3, leaf));
-      level2.append(table, el("button", { class: "add", onclick: () => add([...path, name1, name2], "新指标", newLeaf(field.leaf)) }, "＋ 三级指标"));
-      level1.append(level2);
-    }
-    level1.append(el("button", { class: "add", onclick: () => add([...path, name1], "新二级指标", { 新指标: newLeaf(field.leaf) }) }, "＋ 二级指标"));
-    box.append(level1);
-  }
-  box.append(el("button", { class: "add", onclick: () => add(path, "新一级指标", { 新二级指标: { 新指标: newLeaf(field.leaf) } }) }, "＋ 一级指标"));
-  return box;
-}
-
-function newLeaf(leaf) {
-  return leaf ? {} : null;
-}
-
-// A name (一级/二级/三级) with its move and delete buttons; renamed when the input is left.
-function nameRow(parent, name, what) {
-  const key = [...parent, name].join(".");
-  const input = el("input", { type: "text", class: "name", "aria-label": what, dataset: { path: key } });
-  input.value = name;
-  input.addEventListener("change", () => rename(parent, name, input));
-  return el("div", { class: "name-row" }, el("span", { class: "what" }, what), input, ...moveButtons(parent, name, what),
-    el("div", { class: "msg", dataset: { for: key } }));
-}
-
-function moveButtons(parent, name, what) {
-  return [
-    el("button", { class: "icon", title: "上移", "aria-label": `上移${what} ${name}`, onclick: () => move(parent, name, -1) }, "↑"),
-    el("button", { class: "icon", title: "下移", "aria-label": `下移${what} ${name}`, onclick: () => move(parent, name, 1) }, "↓"),
-    el("button", { class: "icon danger", title: "删除", "aria-label": `删除${what} ${name}`, onclick: () => remove(parent, name, what) }, "✕"),
-  ];
-}
-
-function leafHeader(leaf) {
-  const names = leaf ? leaf.map((f) => f.key) : ["指标值"];
-  return el("tr", {}, el("th", {}, "三级指标"), ...names.map((n) => el("th", {}, n)), el("th", {}, ""));
-}
-
-function leafRow(leaf, parent, name, value) {
-  const key = [...parent, name].join(".");
-  const nameInput = el("input", { type: "text", class: "name", "aria-label": "三级指标", dataset: { path: key } });
-  nameInput.value = name;
-  nameInput.addEventListener("change", () => rename(parent, name, nameInput));
-  const row = el("tr", { dataset: { path: key } }, el("td", {}, nameInput, el("div", { class: "msg", dataset: { for: key } })));
-  const cells = leaf ? leaf : [null];
-  for (const field of cells) {
-    const path = field ? [...parent, name, field.key] : [...parent, name];
-    const current = field ? (value || {})[field.key] : value;
-    const input = el(field && field.type === "long" ? "textarea" : "input", { "aria-label": field ? field.key : "指标值" });
-    if (input.tagName === "INPUT") input.type = "text";
-    input.value = typeof current === "string" ? current : "";
-    input.dataset.path = path.join(".");
-    input.addEventListener("input", () => {
-      if (field) set(path, input.value);
-      else set(path, input.value === "" ? null : input.value);  // an empty 指标值 stays a key
-      changed();
-    });
-    const cell = el("td", {}, input, ...slots(path.join(".")));
-    if (field && field.key === "得分") cell.append(proposal([...parent, name]));
-    row.append(cell);
-  }
-  row.append(el("td", { class: "buttons" }, ...moveButtons(parent, name, "三级指标")));
-  return row;
-}
-
-// The score formgen proposes, taken into 得分 with one click.
-function proposal(path) {
-  const key = [...path, "建议得分"].join(".");
-  const button = el("button", { class: "take", dataset: { proposal: key }, hidden: true }, "");
-  button.addEventListener("click", () => {
-    set([...path, "得分"], button.dataset.score);
-    const input = document.querySelector(`[data-path="${CSS.escape([...path, "得分"].join("."))}"]`);
-    if (input) input.value = button.dataset.score;
-    changed();
-  });
-  return button;
-}
-
-function siblings(parent) {
-  return Object.entries(get(parent) || {});
-}
-
-function rename(parent, old, input) {
-  const name = input.value.trim();
-  const entries = siblings(parent);
-  if (!name || (name !== old && entries.some(([key]) => key === name))) {
-    showLocal(input, name ? "同一层中已有这个名称" : "名称不能为空");
-    input.value = old;
-    return;
-  }
-  setEntries(parent, entries.map(([key, value]) => (key === old ? [name, value] : [key, value])));
-  buildForm();
-  changed();
-}
-
-function move(parent, name, step) {
-  const entries = siblings(parent);
-  const index = entries.findIndex(([key]) => key === name);
-  const target = index + step;
-  if (target < 0 || target >= entries.length) return;
-  [entries[index], entries[target]] = [entries[target], entries[index]];
-  setEntries(parent, entries);
-  buildForm();
-  changed();
-}
-
-function remove(parent, name, what) {
-  if (!confirm(`删除${what}「${name}」${what === "三级指标" ? "" : "及其下的全部指标"}？`)) return;
-  setEntries(parent, siblings(parent).filter(([key]) => key !== name));
-  buildForm();
-  changed();
-}
-
-function add(parent, base, value) {
-  const entries = siblings(parent);
-  let name = base;
-  for (let i = 2; entries.some(([key]) => key === name); i++) name = base + i;
-  entries.push([name, value]);
-  setEntries(parent, entries);
-  buildForm();
-  changed();
-  const input = document.querySelector(`input.name[data-path="${CSS.escape([...parent, name].join("."))}"]`);
-  if (input) { input.focus(); input.select(); }
-}
-
-function showLocal(input, message) {
-  const slot = input.parentElement.querySelector(".msg");
-  if (slot) slot.replaceChildren(el("span", { class: "problem error" }, message));
-}
+const dirty = () => edits !== savedEdits;
+const kind = state.data && state.data["表单"] || state.inherited["表单"] || "";
 
 // --- checking and preview ----------------------------------------------------------------------
 
 function changed() {
-  dirty = true;
+  edits++;
   $("status").textContent = "有未保存的修改";
   clearTimeout(checkTimer);
   checkTimer = setTimeout(check, 300);
@@ -267,67 +39,116 @@ async function check() {
   const { status, json } = await postJSON("/api/check", { path: state.path, ...content() });
   if (seq !== checkSeq) return;  // a newer check is on its way
   if (status !== 200) { $("status").textContent = json.error; return; }
+  if (mode === "form") text = json.text;
+  else if (json.data) data = json.data;
   showChecked(json);
-  preview(json.text, json.ok);
+  preview();
 }
 
 function showChecked(json) {
-  if (mode === "form") text = json.text;
-  else if (json.data) data = json.data;
+  lastChecked = json;
+  if (!json) return;
   showProblems(json.problems);
   showComputed(json.computed || {});
 }
 
+const MISSING = /^(不能为空|缺少必填字段)/;
+
 function showProblems(problems) {
-  document.querySelectorAll(".msg").forEach((slot) => slot.replaceChildren());
-  document.querySelectorAll(".has-problem").forEach((node) => node.classList.remove("has-problem"));
-  const slots = [...document.querySelectorAll(".msg[data-for]")];
-  $("problems").replaceChildren(...problems.map((p) => el("li", { class: "problem " + p.level }, p.text)));
+  for (const slot of form.querySelectorAll(".msg")) {
+    if (!slot.querySelector(".local")) { slot.replaceChildren(); slot.removeAttribute("title"); }
+  }
+  for (const node of form.querySelectorAll(".has-error, .has-warning")) node.classList.remove("has-error", "has-warning");
+  const slots = [...form.querySelectorAll(".msg[data-for]")];
+  const placed = new Map();
   for (const problem of problems) {
-    // Beside the deepest field the message concerns, else only in the list above.
+    // Beside the deepest field the message concerns, and in the list of the toolbar.
     let best = null;
     for (const slot of slots) {
       const key = slot.dataset.for;
       if ((problem.field === key || problem.field.startsWith(key + ".")) && (!best || key.length > best.dataset.for.length)) best = slot;
     }
-    if (best && mode === "form") {
+    if (best && mode === "form" && !best.querySelector(".local")) {
       best.append(el("span", { class: "problem " + problem.level }, problem.message));
-      best.parentElement.classList.add("has-problem");
+      best.title = best.textContent;
+      if (problem.level !== "note") best.closest(".cell, .field, .name-row, fieldset").classList.add("has-" + problem.level);
+      placed.set(problem, best);
     }
   }
+  const missing = problems.filter((p) => p.level === "error" && MISSING.test(p.message));
+  const items = [];
+  if (missing.length) {
+    items.push(el("li", { class: "problem error" }, `尚待填写 ${missing.length} 项：`,
+      ...missing.map((p, i) => [i ? "、" : "", problemLink(p, placed, p.text.replace(/：.*$/, ""))]).flat()));
+  }
+  for (const p of problems) {
+    if (missing.includes(p)) continue;
+    const said = mode === "yaml" && p.line && !p.text.startsWith("第") ? `第 ${p.line} 行 · ${p.text}` : p.text;
+    items.push(el("li", { class: "problem " + p.level }, problemLink(p, placed, said)));
+  }
+  $("problems").replaceChildren(...items);
   const errors = problems.filter((p) => p.level === "error").length;
-  $("summary").textContent = errors ? `${errors} 个错误` : (problems.length ? `${problems.length} 条警告或提示` : "检查通过");
+  const others = problems.length - errors;
+  $("summary-text").textContent = errors ? `${errors} 个错误` + (others ? `、${others} 条提示` : "")
+    : (others ? `检查通过（${others} 条提示）` : "检查通过");
   $("summary").className = "summary " + (errors ? "error" : "good");
 }
 
-function showComputed(computed) {
-  document.querySelectorAll("[data-computed]").forEach((node) => {
-    const figure = computed[node.dataset.computed];
-    node.textContent = figure ? `计算：${figure}` : "";
-  });
-  document.querySelectorAll("[data-proposal]").forEach((button) => {
-    const score = computed[button.dataset.proposal];
-    button.hidden = !score;
-    button.dataset.score = score || "";
-    button.textContent = score ? `建议 ${score}，采用` : "";
-  });
-  const totals = ["分值合计", "预算执行得分", "总分", "评分等级"].filter((k) => computed[k]);
-  if (totals.length) {
-    $("summary").append(el("span", { class: "totals" }, totals.map((k) => `${k} ${computed[k]}`).join("　")));
-  }
+// A message that takes the person to its field.
+function problemLink(problem, placed, label) {
+  const slot = placed.get(problem);
+  if (!slot) return label;
+  return el("a", { href: "#", onclick: (event) => {
+    event.preventDefault();
+    const owner = slot.closest(".cell, .field, .name-row, fieldset");
+    const box = owner.querySelector("input, textarea, select");
+    $("messages").open = false;
+    owner.scrollIntoView({ block: "center" });
+    if (box) box.focus();
+  } }, label);
 }
 
-async function preview(forText, ok) {
-  if (!ok) {
-    $("preview-note").textContent = "项目有错误：预览为上一次没有错误时的样子。";
+function showComputed(computed) {
+  for (const node of form.querySelectorAll("[data-computed]")) {
+    const figure = computed[node.dataset.computed];
+    node.textContent = figure ? `计算：${figure}` : "";
+  }
+  for (const button of form.querySelectorAll("[data-proposal]")) {
+    const score = computed[button.dataset.proposal];
+    button.dataset.score = score || "";
+    button.textContent = score ? `建议 ${score}，采用` : "";
+    showProposal(button);
+  }
+  const totals = ["分值合计", "总分", "评分等级"].filter((k) => computed[k]);
+  $("totals").textContent = totals.map((k) => `${k} ${computed[k]}`).join(" · ");
+}
+
+// A proposed score is offered while the 得分 typed differs from it (its place is kept either way).
+function showProposal(button) {
+  const typed = button.parentElement.querySelector("[data-field='得分']").value.trim();
+  const score = button.dataset.score;
+  button.classList.toggle("shown", Boolean(score) && (typed === "" || Number(typed) !== Number(score)));
+}
+
+function previewShown() {
+  return !$("editor").classList.contains("no-preview");
+}
+
+async function preview() {
+  if (!previewShown() || !lastChecked) return;
+  if (!lastChecked.ok) {
+    const drafting = lastChecked.problems.some((p) => p.level === "error" && MISSING.test(p.message));
+    $("preview-note").textContent = document.body.dataset.previewed
+      ? "项目有错误：预览为上一次没有错误时的样子。"
+      : (drafting ? "填写完必填（待填写）的字段后显示预览。" : "项目有错误，改正后显示预览。");
     return;
   }
   const seq = ++previewSeq;
-  const { status, json } = await postJSON("/api/preview", { path: state.path, text: forText });
+  const { status, json } = await postJSON("/api/preview", { path: state.path, text });
   if (seq !== previewSeq) return;
   if (status === 503) {  // the server is busy: try again shortly unless a newer edit does first
     $("preview-note").textContent = json.error;
-    setTimeout(() => { if (seq === previewSeq) preview(forText, ok); }, 1000);
+    setTimeout(() => { if (seq === previewSeq) preview(); }, 1000);
     return;
   }
   if (status !== 200) { $("preview-note").textContent = json.error; return; }
@@ -336,42 +157,159 @@ async function preview(forText, ok) {
   document.body.dataset.previewed = String(seq);
 }
 
-// --- saving, conflicts, changes made elsewhere --------------------------------------------------
+function togglePreview(show) {
+  $("editor").classList.toggle("no-preview", !show);
+  $("toggle-preview").setAttribute("aria-pressed", String(show));
+  $("toggle-preview").textContent = show ? "隐藏预览" : "显示预览";
+  localStorage.setItem("formgen.preview." + kind, show ? "1" : "0");
+  if (show) preview();
+}
 
-async function save(overwrite) {
-  if (saving) return;
-  saving = true;
+// --- saving, building, downloading -------------------------------------------------------------
+
+function save(overwrite) {
+  if (saving) return saving;
+  saving = doSave(overwrite).finally(() => { saving = null; });
+  return saving;
+}
+
+async function doSave(overwrite) {
   clearTimeout(checkTimer);
+  const saved = edits;
   $("status").textContent = "正在保存……";
   const { status, json } = await postJSON("/api/save", { path: state.path, version: overwrite || version, ...content() });
-  saving = false;
-  if (status === 409) return conflict(json);
-  if (status !== 200) { $("status").textContent = json.error; return; }
+  if (status === 409) { conflict(json); return false; }
+  if (status !== 200) { $("status").textContent = json.error; return false; }
   version = json.version;
-  dirty = false;
-  showChecked(json);
-  $("status").textContent = json.ok ? "已保存，正在生成表单" : "已保存（有错误：改正前不会生成新的表单，上次的表单保留）";
-  preview(json.text, json.ok);
+  savedEdits = saved;
+  if (json.data) base = structuredClone(json.data);
+  if (mode === "form" && !dirty()) text = json.text;
+  if (mode === "yaml" && json.data) data = json.data;
+  if (!dirty()) showChecked(json);
+  const time = new Date().toTimeString().slice(0, 5);
+  $("status").textContent = dirty() ? "已保存（之后又有修改）" : `已保存 ${time}` + (json.ok ? "" : "（有错误）");
+  if (dirty()) check();
+  else preview();
+  awaitedBuild = json.build;
+  followBuild();
+  return true;
+}
+
+// Until the build holding the last save has ended: its progress, then how the forms stand.
+function followBuild() {
+  if (!buildPoll) buildPoll = pollBuild().finally(() => { buildPoll = null; });
+  return buildPoll;
+}
+
+async function pollBuild() {
+  setDownloads({ building: true, message: "正在生成表单……" });
+  for (;;) {
+    const { status, json } = await getJSON("/api/progress?path=" + encodeURIComponent(state.path));
+    if (status !== 200) { setDownloads({ message: json.error || "无法得知生成情况" }); return; }
+    if (json.finished >= awaitedBuild) {
+      setDownloads(json.project);
+      return json.project;
+    }
+    setDownloads({ building: true, message: json.done ? `正在生成表单（已完成 ${json.done} 个）……` : "正在生成表单……" });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+// The download links as the forms stand: current, being built, or only older ones (said so).
+function setDownloads(project) {
+  const links = document.querySelectorAll("#downloads a[data-format]");
+  for (const link of links) {
+    const stale = !project.building && !project.current && project.stale;
+    const url = new URL(link.getAttribute("href"), location.href);
+    if (stale) url.searchParams.set("stale", "1");
+    else url.searchParams.delete("stale");
+    link.setAttribute("href", url.pathname + url.search);
+    link.classList.toggle("pending", Boolean(project.building));
+    link.classList.toggle("unavailable", !project.building && !project.current && !project.stale);
+  }
+  $("downloads-label").textContent = !project.building && !project.current && project.stale ? "下载旧版：" : "下载：";
+  $("build-status").textContent = project.message || "";
+  $("build-status").title = project.message || "";
+  $("build-status").className = project.current ? "good" : (project.building ? "muted" : "warn");
+}
+
+// A download is the form on the screen: unsaved changes are saved first, and the build of the save
+// is waited for.
+$("downloads").addEventListener("click", async (event) => {
+  const link = event.target.closest("a[data-format]");
+  if (!link || (!dirty() && !saving && !buildPoll && !link.classList.contains("unavailable"))) return;
+  event.preventDefault();
+  if (link.classList.contains("unavailable") && !dirty() && !saving && !buildPoll) {
+    $("build-status").textContent = "还没有生成的表单：" + $("build-status").textContent;
+    return;
+  }
+  if (dirty() || saving) {
+    $("status").textContent = "先保存，再下载……";
+    if (!(await save())) return;
+  }
+  const project = await followBuild();
+  if (project && project.current) startDownload(link.getAttribute("href"));
+});
+
+// --- conflicts and changes made elsewhere ------------------------------------------------------
+
+function shown(value) {
+  if (value === null || value === undefined) return "（空）";
+  if (typeof value !== "object") return String(value);
+  return Object.entries(value).map(([key, item]) => (item !== null && typeof item === "object" ? `${key}：{${shown(item)}}`
+    : `${key}：${item === null ? "" : item}`)).join("；");
 }
 
 function conflict(json) {
   $("conflict-message").textContent = json.error;
   $("conflict-current").textContent = json.current;
   $("conflict-yours").textContent = json.yours;
-  $("conflict").dataset.version = json.version;
+  const differences = mode === "form" && json.differences ? json.differences : null;
+  $("conflict-fields").hidden = !differences;
+  $("conflict-merge").hidden = !differences;
+  $("conflict-texts").open = !differences;
+  if (differences) {
+    const rows = differences.map((difference, i) => {
+      const mine = JSON.stringify(getIn(base, difference.path)) !== JSON.stringify(difference.yours);
+      const theirs = JSON.stringify(getIn(base, difference.path)) !== JSON.stringify(difference.current);
+      const choice = (side, value, present, checked, note) => el("label", { class: "side" },
+        el("input", { type: "radio", name: `take${i}`, value: side, checked }),
+        el("span", { class: present ? "" : "muted" }, present ? shown(value) : "（无）"), note ? el("span", { class: "tag" }, note) : null);
+      return el("tr", { dataset: { index: String(i) } }, el("th", { scope: "row" }, difference.label),
+        el("td", {}, choice("current", difference.current, difference.in_current, !mine, theirs ? "对方改过" : "")),
+        el("td", {}, choice("yours", difference.yours, difference.in_yours, mine, mine ? "您改过" : "")));
+    });
+    $("conflict-fields").querySelector("tbody").replaceChildren(...rows);
+  }
+  refused = { json, differences };
   $("status").textContent = "保存被拒绝：文件已被修改";
   $("conflict").showModal();
 }
 
+// The file's current data with the fields the person chose taken from their version (a field that
+// only they have goes where they have it).
+function merged(json, differences) {
+  const result = structuredClone(json.current_data);
+  differences.forEach((difference, i) => {
+    if ($("conflict-fields").querySelector(`input[name="take${i}"]:checked`).value !== "yours") return;
+    if (difference.in_yours) setValue(difference.path, structuredClone(difference.yours), result, data);
+    else removeValue(difference.path, result);
+  });
+  base = structuredClone(json.current_data);
+  return result;
+}
+
 async function watchFile() {
   if (saving) return;
-  let response;
-  try { response = await fetch("/api/version?path=" + encodeURIComponent(state.path)); } catch (error) { return; }
-  if (!response.ok) return;
-  const json = await response.json();
-  if (json.version === version) return;
-  if (!dirty) location.reload();  // nothing to lose: show the file as it is now
+  const { status, json } = await getJSON("/api/version?path=" + encodeURIComponent(state.path));
+  if (status !== 200 || json.version === version) return;
+  if (!dirty()) reload();  // nothing to lose: show the file as it is now
   else $("changed-elsewhere").hidden = false;
+}
+
+function reload() {
+  savedEdits = edits;
+  location.reload();
 }
 
 // --- tabs and start ----------------------------------------------------------------------------
@@ -382,7 +320,7 @@ function showMode(next) {
     return;
   }
   mode = next;
-  $("form").hidden = mode !== "form";
+  form.hidden = mode !== "form";
   $("yaml").hidden = mode !== "yaml";
   $("tab-form").classList.toggle("active", mode === "form");
   $("tab-yaml").classList.toggle("active", mode === "yaml");
@@ -395,14 +333,29 @@ $("tab-form").addEventListener("click", () => showMode("form"));
 $("tab-yaml").addEventListener("click", () => showMode("yaml"));
 $("yaml").addEventListener("input", () => { text = $("yaml").value; changed(); });
 $("save").addEventListener("click", () => save());
-const reload = () => { dirty = false; location.reload(); };
+$("toggle-preview").addEventListener("click", () => togglePreview(!previewShown()));
 $("reload").addEventListener("click", reload);
 $("conflict-reload").addEventListener("click", reload);
-$("conflict-overwrite").addEventListener("click", () => { $("conflict").close(); save($("conflict").dataset.version); });
+$("conflict-overwrite").addEventListener("click", () => { $("conflict").close(); save(refused.json.version); });
+$("conflict-merge").addEventListener("click", () => {
+  data = merged(refused.json, refused.differences);
+  version = refused.json.version;
+  $("conflict").close();
+  buildForm();
+  save();
+});
 $("conflict-cancel").addEventListener("click", () => $("conflict").close());
 document.addEventListener("keydown", (event) => {
   if ((event.ctrlKey || event.metaKey) && event.key === "s") { event.preventDefault(); save(); }
 });
-window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
+window.addEventListener("beforeunload", (event) => { if (dirty()) event.preventDefault(); });
 setInterval(watchFile, 3000);
+
+const remembered = localStorage.getItem("formgen.preview." + kind);
+togglePreview(remembered ? remembered === "1" : (kind !== "自评表" ? innerWidth >= 1200 : innerWidth >= 1800));
 showMode(mode);
+getJSON("/api/progress?path=" + encodeURIComponent(state.path)).then(({ status, json }) => {
+  if (status !== 200) return;
+  if (json.running) { awaitedBuild = json.requested; followBuild(); }
+  else setDownloads(json.project);
+});

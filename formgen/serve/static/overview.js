@@ -1,4 +1,5 @@
-// The overview's buttons: new, 自评表 from a 申报表, rename, delete, build.
+// The overview's buttons: new, 自评表 from a 申报表, rename, delete, import, build; and the progress
+// of the builds, said until they end.
 "use strict";
 
 const actions = {
@@ -10,14 +11,14 @@ const actions = {
     else alert(json.error);
   },
   async "self-evaluation"(button) {
-    const name = prompt("由此申报表生成自评表，自评表的文件名：", button.dataset.name + "-自评");
+    const name = prompt("由此申报表生成同一年度的自评表。自评表的文件名：", button.dataset.name + "-自评");
     if (!name) return;
     const { status, json } = await postJSON("/api/new", { unit: unitOf(button), name: name.trim(), from: button.dataset.path });
     if (status === 200) location.href = "/edit?path=" + encodeURIComponent(json.path);
     else alert(json.error);
   },
   async rename(button) {
-    const name = prompt("新的项目名称（文件名随之改变）：", button.dataset.name);
+    const name = prompt("新的项目名称（文件名和汇总表顺序中的名称随之改变）：", button.dataset.name);
     if (!name || name.trim() === button.dataset.name) return;
     const { status, json } = await postJSON("/api/rename", { path: button.dataset.path, name: name.trim() });
     if (status === 200) location.reload();
@@ -29,13 +30,17 @@ const actions = {
     if (status === 200) location.reload();
     else alert(json.error);
   },
+  import(button) {
+    const input = $("import-files");
+    input.dataset.unit = button.dataset.unit;
+    input.value = "";
+    input.click();
+  },
   async build(button) {
     button.disabled = true;
-    document.getElementById("build-status").textContent = "正在生成……";
-    const { json } = await postJSON("/api/build", {});
-    button.disabled = false;
-    if (json.error) alert(json.error);
-    location.reload();
+    const { json } = await getJSON("/api/progress");
+    postJSON("/api/build", {});  // answered when the build ends: its progress is followed meanwhile
+    followBuilds(json.requested);
   },
 };
 
@@ -47,3 +52,66 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   if (button) actions[button.dataset.action](button);
 });
+
+// --- import by upload --------------------------------------------------------------------------
+
+$("import-files").addEventListener("change", async () => {
+  const input = $("import-files");
+  if (!input.files.length) return;
+  const body = new FormData();  // the unit goes in the address: checked before the files are received
+  for (const file of input.files) body.append("files", file);
+  $("import-results").replaceChildren();
+  $("import-status").textContent = `正在导入 ${input.files.length} 个文件……`;
+  $("import-dialog").showModal();
+  const { status, json } = await request("/api/import?unit=" + encodeURIComponent(input.dataset.unit),
+    { method: "POST", headers: { "X-CSRF-Token": csrfToken() }, body });
+  if (status !== 200) { $("import-status").textContent = json.error; return; }
+  const written = json.results.filter((r) => r.written).length;
+  $("import-status").textContent = `导入 ${written} 张表` + (written < json.results.length ? `，${json.results.length - written} 张未导入` : "")
+    + (written ? "：已写入单位目录，正在生成表单。" : "。");
+  $("import-results").replaceChildren(...json.results.map((r) => el("li", { class: r.written ? "" : "problem error" },
+    r.written ? `${r.source} → ${r.written.split("/").pop()}` : `未导入 ${r.source}`,
+    ...[...r.problems, ...r.notes].map((line) => el("div", { class: "small" + (r.written ? " muted" : "") }, line)))));
+});
+$("import-close").addEventListener("click", () => { $("import-dialog").close(); location.reload(); });
+
+// --- builds ------------------------------------------------------------------------------------
+
+// While a build runs: how far it got; when it ends (for ``after``: when a build asked for after
+// request number ``after`` ends), how it ended, and each project's status and downloads as they are
+// now. Only those are replaced: no button moves or goes under the pointer.
+async function followBuilds(after) {
+  const status = $("build-status");
+  for (;;) {
+    const { json } = await getJSON("/api/progress");
+    const ended = after === null ? !json.running : json.finished > after;
+    if (ended) {
+      const last = json.last;
+      status.textContent = last ? (last.ok ? `已生成，${last.ended}` : `生成有失败，${last.ended}`) : "";
+      $("build").disabled = false;
+      return refreshStatuses();
+    }
+    status.textContent = json.done ? `正在生成（已完成 ${json.done} 个表单）……` : "正在生成……";
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
+// The statuses, downloads and 汇总表 links of the page as the server has them now.
+async function refreshStatuses() {
+  let page;
+  try {
+    page = new DOMParser().parseFromString(await (await fetch("/")).text(), "text/html");
+  } catch (error) {
+    return;
+  }
+  for (const selector of ["tr[data-path] td.status", "tr[data-path] td.downloads", "section[data-unit] .compilation"]) {
+    for (const fresh of page.querySelectorAll(selector)) {
+      const owner = fresh.closest("[data-path], [data-unit]");
+      const attribute = owner.matches("[data-path]") ? "data-path" : "data-unit";
+      const here = document.querySelector(`[${attribute}="${CSS.escape(owner.getAttribute(attribute))}"] ${selector.split(" ").pop()}`);
+      if (here) here.replaceWith(document.importNode(fresh, true));
+    }
+  }
+}
+
+if ($("build-status").dataset.building) followBuilds(null);
