@@ -16,6 +16,8 @@ the next is
 
 A wrap next to CJK text where the piece would not have fitted even without a space is read
 without one: no page shows whether a space was there, and CJK text is written without them.
+Between two CJK characters the tags put in one paragraph, the piece is held against an em less
+room: a typesetter may wrap that early, not to leave a last character alone.
 
 Used by the child that reads pages (:mod:`.pdfpages`, the lines of one cell) and by :mod:`.pdf`
 (a cell cut by the page: the last line of one part, the first of the next).
@@ -88,10 +90,10 @@ def tail(line: list[dict], available: list[float], spacing: dict) -> dict:
 def head(line: list[dict]) -> dict:
     """How a line starts: the width of its first unbreakable piece as the most permissive line
     breaker cuts it (``width``) and as every one would (``widest``: programs differ around
-    punctuation, digits and signs: LibreOffice keeps ``(人/次/天)`` whole), its first character
-    and paragraph."""
+    punctuation, digits and signs: LibreOffice keeps ``(人/次/天)`` whole), its first character,
+    its size and its paragraph."""
     return {"width": _piece(line, _may_break), "widest": _piece(line, _always_breaks), "first": line[0]["text"],
-            "paragraph": line[0]["paragraph"]}
+            "size": line[0]["size"], "paragraph": line[0]["paragraph"]}
 
 
 def _piece(line: list[dict], breaks) -> float:
@@ -119,6 +121,11 @@ def line_break(tail: dict | None, head: dict | None, same_page: bool = True) -> 
         return "paragraph"
     least, most = _break_space(tail, head["first"])
     spare_least, spare_most = tail["room"][0] - head["widest"], tail["room"][1] - head["width"]
+    if tagged and is_wide(tail["last"]) and is_wide(head["first"]):
+        # Between two CJK characters of one paragraph, a line may wrap up to one em early so that
+        # the paragraph's last line does not hold one character alone (formgen's PDFs do so:
+        # ``Cell.narrower``): only a piece that fitted in an em less room tells of a break.
+        spare_least, spare_most = spare_least - head["size"], spare_most - head["size"]
     if spare_least - most >= TOLERANCE:
         return "paragraph"  # in the least room, the widest piece with the widest space fitted
     if spare_most - least <= -TOLERANCE:

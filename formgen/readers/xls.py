@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import MAX_CELLS, MAX_COLUMNS, MAX_ROWS, ReadError, ReadSheet, too_many_columns, too_many_rows
-from .xlsx import date_text, number_text
+from .xlsx import date_text, joined_open_cells, number_text
 from ..layout.sheet import Cell, Sheet
 
 # BIFF records that place one cell: (row, column) are their first two 16-bit fields.
@@ -97,11 +97,19 @@ def _read_sheet(path: Path, book, ws) -> ReadSheet:
                               f"（显示为 {xlrd.error_text_from_code.get(cell.value, '#错误')}）")
             rowspan, colspan = spans.get((r, c), (1, 1))
             cells.append(Cell(r, c, text.split("\n") if text else [], rowspan, colspan, amount=number))
-    sheet = Sheet(ws.name, [], [], cells, ws.nrows)
+    sheet = Sheet(ws.name, [], [], joined_open_cells(cells, lambda row, col, edge: _ruled(book, ws, row, col, edge)),
+                  ws.nrows)
     problems = [f"{path.name} {where}：是出错的公式；以 = 开头的指标值请在单元格中写成文本（前面加英文单引号 '）"
                 for where in errors]
     return ReadSheet(sheet, f"{path.name}!{ws.name}",
                      lambda rc, title=ws.name: f"{path.name} {title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}", problems)
+
+
+def _ruled(book, ws, row: int, col: int, edge: str) -> bool:
+    """Whether the slot has a rule on its "top" or "bottom" edge (slots past a ragged row have none)."""
+    if row >= ws.nrows or col >= ws.row_len(row):
+        return False
+    return bool(getattr(book.xf_list[ws.cell_xf_index(row, col)].border, f"{edge}_line_style"))
 
 
 def _date(value: float, datemode: int) -> str:

@@ -69,7 +69,8 @@ def _read_sheet(ws, formula_sheet, name: str, get_column_letter) -> ReadSheet:
                 "" if value is None else str(value)
             cells.append(Cell(cell.row - 1, cell.column - 1, text.split("\n") if text else [], rowspan, colspan,
                               amount=number))
-    cells = joined_open_cells(ws, cells)
+    cells = joined_open_cells(cells, lambda row, col, edge: bool(
+        getattr(ws.cell(row=row + 1, column=col + 1).border, edge).style))
     sheet = Sheet(ws.title, [], [], cells, max((c.row for c in cells), default=-1) + 1)
     problems = [f"{name} {where}：是公式但没有计算结果，请在 Excel 或 WPS 中打开、保存后再导入"
                 for where in uncomputed]
@@ -79,10 +80,11 @@ def _read_sheet(ws, formula_sheet, name: str, get_column_letter) -> ReadSheet:
                      lambda rc, title=ws.title: f"{name} {title}!{get_column_letter(rc[1] + 1)}{rc[0] + 1}", problems)
 
 
-def joined_open_cells(ws, cells: list[Cell]) -> list[Cell]:
+def joined_open_cells(cells: list[Cell], ruled) -> list[Cell]:
     """The cells as they read on paper: a blank cell with no rule below it over a cell as wide with
     no rule above it is one cell, the text the lower one's. formgen writes a label that runs on below
-    the header rows Excel repeats on each page so (``writers.xlsx``). Rows and columns from 0."""
+    the header rows Excel repeats on each page so (``writers.xlsx``). ``ruled(row, col, edge)`` tells
+    whether the slot at (row, col), from 0, has a rule on its "top" or "bottom" edge."""
     at = {(cell.row, cell.col): cell for cell in cells}
     for cell in sorted(cells, key=lambda c: (c.col, c.row)):
         if cell.paragraphs or cell.amount is not None or (cell.row, cell.col) not in at:
@@ -90,9 +92,8 @@ def joined_open_cells(ws, cells: list[Cell]) -> list[Cell]:
         below = at.get((cell.row + cell.rowspan, cell.col))
         if below is None or below.colspan != cell.colspan:
             continue
-        edge = ws.cell(row=cell.row + cell.rowspan, column=cell.col + 1).border.bottom  # the blank cell's last slot
-        if (ws.cell(row=cell.row + 1, column=cell.col + 1).border.top.style and not edge.style
-                and not ws.cell(row=below.row + 1, column=below.col + 1).border.top.style):
+        if (ruled(cell.row, cell.col, "top") and not ruled(below.row - 1, cell.col, "bottom")
+                and not ruled(below.row, below.col, "top")):
             del at[below.row, below.col]
             at[cell.row, cell.col] = replace(below, row=cell.row, rowspan=cell.rowspan + below.rowspan)
     return list(at.values())
