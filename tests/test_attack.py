@@ -779,6 +779,19 @@ def test_a_project_file_that_is_a_pipe_or_a_link_to_a_device_is_refused_not_read
     assert (workspace.root / "out" / "某局" / "甲.xlsx").is_file() and time.monotonic() - started < 60
 
 
+def test_a_settings_file_that_is_a_link_is_refused_and_the_other_units_build(workspace):
+    """A unit's formgen.yaml linked to another unit's (or any file) is not read as its settings:
+    its projects fail, saying so, and the other unit builds."""
+    unit(workspace, names=("甲",))
+    workspace.write("elsewhere/formgen.yaml", UNIT)
+    workspace.write("ws/别局/乙.yaml", declaration(项目名称="项目名称: 乙"))
+    os.symlink(workspace.root / "elsewhere" / "formgen.yaml", workspace.root / "ws" / "别局" / "formgen.yaml")
+    result = run("build", "ws", "-o", "out", "-f", "xlsx")
+    assert result.exit_code == 1 and "别局/formgen.yaml: 是链接，不作设置读取" in result.output
+    assert (workspace.root / "out" / "某局" / "甲.xlsx").is_file()
+    assert not (workspace.root / "out" / "别局").exists()
+
+
 def test_a_record_nested_past_pythons_stack_is_ignored(workspace):
     unit(workspace, names=("甲",))
     workspace.write("out/.formgen-state.json", "[" * 100_000)

@@ -124,6 +124,18 @@ def test_a_self_evaluation_that_drifted_from_its_declaration_is_warned_of_each_d
     assert any("全年执行数大于全年预算数" in m for m in messages)
 
 
+def test_a_long_target_that_drifted_is_quoted_in_part(workspace):
+    """A 2,900-character 指标值 is not repeated whole in the warning (the CLI attack's 500 of them
+    printed 2.9 MB of warnings): the start of each side, and how long it is."""
+    source, draft = _filled_draft(workspace)
+    long_value = "按期完成课题研究并形成成果报告" * 200
+    draft.write_text(draft.read_text(encoding="utf-8").replace("指标值: =7.00(个)", f"指标值: {long_value}", 1),
+                     encoding="utf-8")
+    [warning] = [w for w in check([draft]).done[0].warnings if "指标值与申报表不同" in w.message]
+    assert len(warning.message) < 150 and long_value[:40] in warning.message and "共 3,000 字" in warning.message
+    assert "=7.00(个)" in warning.message
+
+
 def test_editing_the_declaration_rechecks_its_self_evaluation_on_the_next_build(workspace):
     source, draft = _filled_draft(workspace)
     first = CliRunner().invoke(main, ["build", "自评", "-o", "out", "-f", "xlsx"])

@@ -82,7 +82,7 @@ def test_a_save_over_a_newer_version_is_refused(tmp_path):
 
 @pytest.mark.parametrize("relative", ["../x.yaml", "a/../../x.yaml", "/etc/passwd", "a\\b.yaml", ".hidden.yaml",
                                       "a/formgen.yaml", "templates/x.yaml", "a/templates/申报表.html", "a/b.txt", "",
-                                      "a/./b.yaml", "a//b.yaml"])
+                                      "a/./b.yaml", "a//b.yaml", "a/FORMGEN.YAML"])
 def test_paths_outside_the_workspace_or_not_projects_are_refused(tmp_path, relative):
     with pytest.raises(PathRefused):
         project_path(tmp_path, relative)
@@ -98,6 +98,11 @@ def test_links_are_refused(tmp_path):
         with pytest.raises(PathRefused):
             project_path(tmp_path, relative)
     assert project_path(tmp_path, "unit/new.yaml") == tmp_path / "unit" / "new.yaml"
+
+
+def test_project_files_in_capitals_open_as_the_build_reads_them(tmp_path):
+    for name in ("课题.YAML", "课题.Yml"):
+        assert project_path(tmp_path, f"unit/{name}") == tmp_path / "unit" / name
 
 
 # --- the application ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path, PurePath
 
 from ..errors import Problem, ProjectError
+from .messages import shown
 from .model import Declaration, SelfEvaluation
 
 
@@ -133,9 +134,9 @@ def _indicators(loaded, project: SelfEvaluation, declaration: Declaration) -> li
             problems.append(loaded.problem(path, "申报表中没有这个指标（或在另一个一级、二级指标下）", "warning"))
         elif declared[key] != target:
             problems.append(loaded.problem(path + ("指标值",),
-                                           f"指标值与申报表不同：自评表为 {target}，申报表为 {declared[key]}", "warning"))
+                                           f"指标值与申报表不同：自评表为 {shown(target)}，申报表为 {shown(declared[key])}", "warning"))
     for key in declared.keys() - evaluated.keys():
-        problems.append(loaded.problem(("绩效指标",), f"申报表中的指标 {' / '.join(key)} 不在自评表中", "warning"))
+        problems.append(loaded.problem(("绩效指标",), f"申报表中的指标 {' / '.join(map(shown, key))} 不在自评表中", "warning"))
     return problems
 
 

@@ -93,6 +93,8 @@ def read_settings(folder: Path, root: Path, edited: dict[Path, str] | None = Non
     settings = Settings()
     for current in reversed(folders):
         path = current / SETTINGS_FILE
+        if path not in edited and path.is_symlink():  # it may lead anywhere: another unit's settings, any file
+            raise ProjectError([Problem(display_path(path), None, "", "是链接，不作设置读取：请放文件本身，而不是链接")])
         if path in edited or path.is_file():
             _apply(settings, path, edited.get(path))
     return settings

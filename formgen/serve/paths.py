@@ -1,8 +1,8 @@
 """What a request may name: project files inside the workspace, and nothing else.
 
 Every path a browser sends is a workspace-relative path with ``/`` between its
-parts. It is refused unless it names a project file (``.yaml``/``.yml``, not a
-``formgen.yaml``, not in a ``templates`` folder, not hidden) that lies inside the
+parts. It is refused unless it names a project file (``.yaml``/``.yml`` in any case, as the
+build reads them, not a ``formgen.yaml``, not in a ``templates`` folder, not hidden) that lies inside the
 workspace without passing through a link: ``..``, absolute paths, backslashes and
 symbolic links never reach the file system.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import FormgenError
 from ..load import SETTINGS_FILE
-from ..workspace.names import TEMPLATES_FOLDER
+from ..workspace.names import PROJECT_SUFFIXES, TEMPLATES_FOLDER
 
 ROOT_UNIT = ""  # projects lying directly in the workspace folder
 
@@ -26,7 +26,8 @@ def project_path(root: Path, relative: str) -> Path:
     """The project file ``relative`` names under ``root``; it need not exist yet."""
     parts = _parts(relative)
     name = parts[-1]
-    if not name.endswith((".yaml", ".yml")) or name == SETTINGS_FILE or TEMPLATES_FOLDER in parts[:-1]:
+    if (Path(name).suffix.lower() not in PROJECT_SUFFIXES or name.casefold() == SETTINGS_FILE
+            or TEMPLATES_FOLDER in parts[:-1]):
         raise PathRefused(f"不是项目文件：{relative}")
     path = root
     for part in parts:

@@ -14,6 +14,7 @@ from ..load.fields import INVISIBLE_CATEGORIES
 STATE_FILE = ".formgen-state.json"  # the record of the last build, in the output folder
 CACHE_FOLDER = ".formgen-cache"  # title pages of the 汇总表 PDFs, by title and stylesheet
 TEMPLATES_FOLDER = "templates"  # a workspace's own layout templates
+PROJECT_SUFFIXES = (".yaml", ".yml")  # in any case: Windows users save 课题.YAML too
 _FORBIDDEN_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 # Names Windows reserves for devices, whatever the extension: `CON.docx` cannot be created there.
 _RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}

@@ -20,7 +20,7 @@ from ..layout import BUILTIN_TEMPLATES
 from ..load import SETTINGS_FILE, Settings, read_settings
 from ..load.yamlread import read_bytes
 from ..load.pairing import declaration_path
-from .names import TEMPLATES_FOLDER
+from .names import PROJECT_SUFFIXES, TEMPLATES_FOLDER
 
 _WRITER_TEMPLATES = Path(__file__).parent.parent / "writers"
 
@@ -62,7 +62,6 @@ def formgen_version() -> str:
         return "unknown"
 
 
-PROJECT_SUFFIXES = (".yaml", ".yml")  # in any case: Windows users save 课题.YAML too
 
 
 def project_files(root: Path) -> list[Path]:

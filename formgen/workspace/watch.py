@@ -13,8 +13,7 @@ from pathlib import Path
 
 from ..errors import FormgenError
 from .build import build
-from .names import TEMPLATES_FOLDER
-from .sources import PROJECT_SUFFIXES
+from .names import PROJECT_SUFFIXES, TEMPLATES_FOLDER
 
 
 def snapshot(paths: list[Path]) -> dict[Path, tuple[int, int]]:
