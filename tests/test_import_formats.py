@@ -146,6 +146,56 @@ def test_doc_wps_and_et_import_through_libreoffice(fidelity_build, tmp_path):
         assert comparable(check([result.written]).done[0].loaded.project) == original, name
 
 
+_LINKED_IMAGE_ODT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"
+ office:version="1.3"><office:body><office:text><text:p>财政项目支出绩效目标申报表
+<draw:frame draw:name="图" svg:width="2cm" svg:height="2cm"><draw:image xlink:href="{url}" xlink:type="simple"
+ xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p></office:text></office:body></office:document-content>"""
+
+
+@pytest.mark.office
+def test_a_document_linking_a_url_makes_no_request_when_converted(tmp_path):
+    """An uploaded document whose image is a URL inside the office network: LibreOffice would fetch
+    it as it opens the file (formgen serve converts uploads), so every request of the conversion
+    goes to a proxy that is not there. The listener here must hear nothing."""
+    import http.server
+    import threading
+    import zipfile
+
+    heard = []
+
+    class Listener(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            heard.append(self.path)
+            self.send_error(404)
+
+        do_OPTIONS = do_HEAD = do_PROPFIND = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        document = tmp_path / "旧表.odt"
+        with zipfile.ZipFile(document, "w") as package:
+            package.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+            package.writestr("content.xml", _LINKED_IMAGE_ODT.format(url=f"http://127.0.0.1:{server.server_port}/图.png"))
+            package.writestr("META-INF/manifest.xml", (
+                '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>"))
+        [result] = import_files([document], tmp_path / "out")
+        assert result.written is None and any("未找到“项目名称”" in p for p in result.problems)  # opened and read
+    finally:
+        server.shutdown()
+    assert heard == []
+
+
 def test_without_libreoffice_a_doc_names_the_resave_step(tmp_path, monkeypatch, fidelity_build):
     monkeypatch.setattr(office, "soffice", lambda: None)
     form = fidelity_build.done[0]

@@ -52,11 +52,12 @@ def _convert(program: str, source: Path, target: str, work: Path, path: Path) ->
     """``source`` (a copy of the user's ``path``) converted by LibreOffice into ``work``, or None
     when it could not."""
     profile = work / "profile"
+    _offline_profile(profile)
     command = [program, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", target, "--outdir", str(work / "out"), str(source)]
     try:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True, env=_offline_environment())
     except OSError as error:
         raise ReadError(f"{path}：无法启动 LibreOffice（{error.strerror}）") from None
     try:
@@ -68,3 +69,34 @@ def _convert(program: str, source: Path, target: str, work: Path, path: Path) ->
                         "请在 WPS、Word 或 Excel 中另存为 .docx 或 .xlsx 后再导入") from None
     converted = work / "out" / f"{source.stem}.{target}"
     return converted if converted.is_file() else None
+
+
+# A document may link images and sections by URL, and LibreOffice fetches them as it opens it: an
+# uploaded file would make the server send requests into the office network. Every request is sent
+# to a proxy that is not there (the discard port of this machine), in the profile and in the
+# environment, so none leaves.
+_NOWHERE = ("127.0.0.1", 9)
+_PROXY_SETTINGS = "".join(
+    f'<item oor:path="/org.openoffice.Inet/Settings"><prop oor:name="{name}" oor:op="fuse">'
+    f'<value>{value}</value></prop></item>'
+    for name, value in [("ooInetProxyType", 2), ("ooInetNoProxy", ""),
+                        *[(f"ooInet{scheme}ProxyName", _NOWHERE[0]) for scheme in ("HTTP", "HTTPS", "FTP")],
+                        *[(f"ooInet{scheme}ProxyPort", _NOWHERE[1]) for scheme in ("HTTP", "HTTPS", "FTP")]])
+
+
+def _offline_profile(profile: Path) -> None:
+    """A new LibreOffice profile whose every network request goes to the proxy that is not there."""
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        f'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"{_PROXY_SETTINGS}</oor:items>\n", encoding="utf-8")
+
+
+def _offline_environment() -> dict[str, str]:
+    proxy = f"http://{_NOWHERE[0]}:{_NOWHERE[1]}"
+    environment = {key: value for key, value in os.environ.items() if key.lower() != "no_proxy"}
+    for name in ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy"):
+        environment[name] = environment[name.upper()] = proxy
+    return environment
+
