@@ -741,6 +741,20 @@ def test_file_names_drop_invisible_characters_and_formgen():
     assert output_file_stem("FormGen") == "_FormGen"
 
 
+@pytest.mark.parametrize("name", ["CON", "com1.备份", "COM¹", "LPT³", "CONIN$", "conout$", "COM0", "aux .x"])
+def test_names_windows_keeps_for_devices_are_not_file_names(name):
+    from formgen.workspace.names import output_file_stem
+
+    assert output_file_stem(name) == f"_{name}"
+
+
+@pytest.mark.parametrize("name", ["COM10", "CONIN", "AUX服务", "COM¹服务", "NUL-备份"])
+def test_names_that_only_begin_like_a_device_are_kept(name):
+    from formgen.workspace.names import output_file_stem
+
+    assert output_file_stem(name) == name
+
+
 def test_colliding_output_names_fail_check_as_they_fail_build(workspace):
     workspace.write("ws/a.yaml", declaration(项目名称="项目名称: Project"))
     workspace.write("ws/b.yaml", declaration(项目名称="项目名称: PROJECT"))

@@ -537,6 +537,8 @@ _LONG_PART = "长" * 90 + ".yaml"  # 272 bytes
     ("/api/check", {"path": ["区甲/甲项目.yaml"], "text": "x"}, 400, "项目路径应为文字"),
     ("/api/save", {"path": _PATH, "text": 5, "version": None}, 400, "项目文本应为文字"),
     ("/api/new", {"unit": "区甲", "name": "CON"}, 400, "Windows 保留的设备名"),
+    ("/api/new", {"unit": "区甲", "name": "COM¹"}, 400, "Windows 保留的设备名"),
+    ("/api/new", {"unit": "区甲", "name": "CONOUT$"}, 400, "Windows 保留的设备名"),
     ("/api/new", {"unit": "区甲", "name": "com1.txt"}, 400, "Windows 保留的设备名"),
     ("/api/new", {"unit": "区甲", "name": "a."}, 400, "不能以 . 结尾"),
     ("/api/new", {"unit": "区甲", "name": "." + "a"}, 400, "不能以 . 开头"),

@@ -16,8 +16,10 @@ CACHE_FOLDER = ".formgen-cache"  # title pages of the 汇总表 PDFs, by title a
 TEMPLATES_FOLDER = "templates"  # a workspace's own layout templates
 PROJECT_SUFFIXES = (".yaml", ".yml")  # in any case: Windows users save 课题.YAML too
 _FORBIDDEN_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-# Names Windows reserves for devices, whatever the extension: `CON.docx` cannot be created there.
-_RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# Names Windows reserves for devices, whatever the extension and spaces before it: `CON.docx` and
+# `aux .x` cannot be created there (Microsoft's list, superscript digits and console names included).
+_RESERVED_ON_WINDOWS = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                        *(f"{port}{digit}" for port in ("COM", "LPT") for digit in "0123456789¹²³")}
 # A project file of this name would be read as its folder's settings (formgen.yaml).
 _RESERVED_BY_FORMGEN = "formgen"
 # File names are at most 255 bytes, and a CJK character is 3 of them in UTF-8: 60 characters leave
@@ -31,7 +33,7 @@ def output_file_stem(name: str) -> str:
     no name Windows or formgen reserves, at most ``MAX_STEM_CHARACTERS`` characters."""
     visible = "".join(ch for ch in name if unicodedata.category(ch) not in INVISIBLE_CATEGORIES)
     stem = _FORBIDDEN_IN_FILE_NAMES.sub("_", visible).strip(" .")[:MAX_STEM_CHARACTERS].strip(" .")
-    if stem.split(".")[0].upper() in _RESERVED_ON_WINDOWS or stem.casefold() == _RESERVED_BY_FORMGEN:
+    if stem.split(".")[0].rstrip(" ").upper() in _RESERVED_ON_WINDOWS or stem.casefold() == _RESERVED_BY_FORMGEN:
         stem = f"_{stem}"
     return stem or "未命名项目"
 
