@@ -17,6 +17,7 @@ import http.server
 import io
 import json
 import os
+import select
 import shutil
 import socket
 import stat
@@ -465,6 +466,37 @@ def test_a_proxys_forwarded_address_is_believed_from_the_proxy_only(workspace, t
         assert other.login("甲", PASSWORDS["甲"]).status_code == 303  # another office is not locked out
     finally:
         served.stop()
+
+
+def test_connections_that_never_finish_a_request_are_closed_and_one_address_cannot_hold_many(lan):
+    """Slowloris: connections that send part of a request's headers and then nothing were held for
+    ever; 20,000 of them used up the server's open files and no one else was answered. One address
+    (not the proxy's) now holds a bounded number, each closed when its headers do not come in time."""
+    from formgen.serve.connections import HEADERS_SECONDS, MAX_PER_ADDRESS
+
+    def closed(connections) -> int:
+        """How many the server closed: they read as ended (it sends nothing else on them)."""
+        ended, _, _ = select.select(connections, [], [], 0)
+        return len(ended)
+
+    held = []
+    try:
+        for _ in range(MAX_PER_ADDRESS + 20):
+            connection = socket.socket()
+            connection.bind(("127.0.0.2", 0))  # the prober's own address: the proxy's, 127.0.0.1, is exempt
+            connection.connect(("127.0.0.1", lan.port))
+            connection.sendall(b"GET /login HTTP/1.1\r\nHost: formgen.test\r\n")
+            held.append(connection)
+        assert httpx.get(f"{lan.url}/login", timeout=30).status_code == 200  # everyone else is answered
+        time.sleep(1)
+        assert closed(held) == 20
+        time.sleep(HEADERS_SECONDS + 1)
+        assert closed(held) == len(held)
+        answer = _raw(lan.port, b"GET /login HTTP/1.1\r\nHost: formgen.test\r\nConnection: close\r\n\r\n")
+        assert answer[0] == 200  # a whole request is answered as before
+    finally:
+        for connection in held:
+            connection.close()
 
 
 def test_a_login_body_is_bounded_before_it_is_parsed(lan):

@@ -7,7 +7,8 @@ its error answers), ``pages``, ``api`` and ``downloads`` (the routes, by what th
 serve), ``progress`` (builds said to the page, downloads of the saved version),
 ``settings`` (a unit's formgen.yaml), ``upload`` (import of old forms), ``conflicts``
 (a refused save field by field), ``requests`` (what the routes ask of a request),
-``guards`` (what every request passes first: its Host, the size of its body),
+``guards`` (what every request passes first: its Host, the size of its body), ``connections``
+(no connection held open without a request),
 ``access`` (users, logins), ``sessions`` (who is signed in), ``paths`` (what a
 request may name), ``units`` (the overview), ``checking`` (messages and computed
 figures), ``form`` (the editor's fields from the model), ``preview`` (pages as PNG
@@ -40,6 +41,7 @@ def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | 
     import uvicorn
 
     from .app import create_app
+    from .connections import allow_all_open_files, guarded_protocol
     from .preview import Previewer
 
     if users_file is None and not is_loopback(host):
@@ -63,5 +65,6 @@ def run(workspace: Path, output: Path, host: str, port: int, users_file: Path | 
     names = sorted({*allowed_hosts, host} - {"0.0.0.0", "::"})
     say(f"浏览器地址中可用：本机地址、服务器的 IP 地址{('、' + '、'.join(names)) if names else ''}"
         "（其他名称须用 --allow-host 列出）。")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
+    allow_all_open_files()
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, http=guarded_protocol(proxies),
                 proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies) or None)
