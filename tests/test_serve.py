@@ -438,6 +438,35 @@ def test_a_running_builds_progress_counts_the_forms_of_the_users_units(tmp_path)
     assert builder.done_for(User("管理员", "", None)) == 4
 
 
+def test_a_download_waits_for_the_builds_of_its_own_units_changes_only(tmp_path):
+    """A user saving eight large projects in unit 甲 held a download of unit 乙's unchanged forms
+    for four minutes: a download now waits for the builds of its unit's changes, and of changes to
+    every unit (the workspace's settings); the root's 汇总表 compiles every unit and waits for all."""
+    import asyncio
+
+    from formgen.serve.building import Builder
+
+    async def waits(builder, unit) -> bool:
+        try:
+            await asyncio.wait_for(builder.wait(unit), 0.2)
+            return False
+        except asyncio.TimeoutError:
+            return True
+
+    async def scenario():
+        builder = Builder(tmp_path, tmp_path / "out")
+        builder.running = True  # 甲's large build runs: nothing here ends it
+        builder.request("甲")
+        assert [await waits(builder, unit) for unit in ("乙", "甲", "", None)] == [False, True, True, True]
+        builder.request(None)  # the workspace's own settings saved
+        assert await waits(builder, "乙")
+        builder.finished = builder.requested
+        await builder._told()
+        assert [await waits(builder, unit) for unit in ("乙", "甲", "", None)] == [False] * 4
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("host, name", [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("Formgen.Test", "formgen.test"),
                                         ("::1", "::1"), ("[::1", ""), ("a:b:c", "a:b:c")])
 def test_host_names_are_read_without_their_port(host, name):

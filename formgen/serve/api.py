@@ -143,7 +143,7 @@ async def api_save(request: Request) -> Response:
                                           "或载入现在的版本，或确认用您的版本覆盖。", **view}, 409)
         except OSError as error:  # written whole or not at all: the file is as it was
             raise HTTPException(507, f"保存失败，文件未改动：{os_reason(error)}") from None
-    build = server.builder.request()  # the page follows this build, and offers its forms when it has ended
+    build = server.builder.request(unit_of(relative_name(root, path)))  # the page follows this build to its end
     try:  # written: whatever the check finds, the answer says so
         answer = await server.work(user, lambda: _checked_answer(root, path, text, user.folders(root),
                                                                  version=version, build=build))
@@ -180,7 +180,7 @@ async def api_new(request: Request) -> Response:
         async with server.locked(target):
             _refuse_existing(target)
             editing.save(target, _new_declaration(name, folder, root), None)
-    server.builder.request()
+    server.builder.request(unit_of(relative_name(root, target)))
     return JSONResponse({"path": relative_name(root, target)})
 
 
@@ -254,7 +254,7 @@ async def api_rename(request: Request) -> Response:
         if target != path:
             _refuse_existing(target)
         await server.work(user, _rename, path, target, name, root, top)
-    server.builder.request()
+    server.builder.request(unit_of(relative))
     return JSONResponse({"path": relative_name(root, target)})
 
 
@@ -272,7 +272,7 @@ async def api_delete(request: Request) -> Response:
     server = server_of(request)
     async with server.locked(path):
         path.unlink(missing_ok=True)
-    server.builder.request()
+    server.builder.request(unit_of(body["path"]))
     return JSONResponse({"deleted": body["path"]})
 
 

@@ -11,7 +11,9 @@ units they may open (``BuildResult.seen_by``).
 
 Every request is numbered: a save learns the number of the build that will
 include it, and the page waits for ``finished`` to reach it before it offers the
-new forms. While a build runs, the lines ``formgen build`` prints (one a form)
+new forms. A request names the unit it changed, and a download of a unit waits
+for the builds of that unit's changes only (and of changes to every unit): another
+unit's large projects do not hold up a download of this one's forms. While a build runs, the lines ``formgen build`` prints (one a form)
 are its progress, counted for each user in their own units.
 """
 
@@ -84,13 +86,16 @@ class Builder:
         self.finished = 0  # the last request the finished builds include
         self.lines: list[str] = []  # what the running build printed so far
         self._again = False
+        self._asked: dict[str | None, int] = {}  # the last request about each unit (None: about every unit)
         self._task: asyncio.Task | None = None  # held: a task nothing refers to may be collected while it runs
         self._ended = asyncio.Condition()  # told each time a build ends
 
-    def request(self) -> int:
+    def request(self, unit: str | None = None) -> int:
         """Build soon: now if no build runs, else once more when it ends. Returns the number of
-        the request, which ``finished`` reaches when a build that includes it has ended."""
+        the request, which ``finished`` reaches when a build that includes it has ended. ``unit``:
+        the unit folder changed (None: what may concern every unit, such as the workspace's settings)."""
         self.requested += 1
+        self._asked[unit] = self.requested
         if self.running:
             self._again = True
             return self.requested
@@ -98,10 +103,15 @@ class Builder:
         self._task = asyncio.get_running_loop().create_task(self._run())
         return self.requested
 
-    async def wait(self) -> BuildResult | None:
-        """Until the builds asked for so far have ended (downloads, tests and the build button's answer).
-        Not those asked for meanwhile: other users saving all the time do not hold a download up."""
-        wanted = self.requested
+    async def wait(self, unit: str | None = None) -> BuildResult | None:
+        """Until the builds asked for so far have ended (downloads, tests and the build button's answer):
+        with ``unit``, those of changes to that unit or to every unit (the workspace root's 汇总表
+        compiles every unit: it waits for all). Not those asked for meanwhile: other users saving all
+        the time do not hold a download up."""
+        if unit is None or unit == ROOT_UNIT:
+            wanted = self.requested
+        else:
+            wanted = max(self._asked.get(unit, 0), self._asked.get(None, 0))
         async with self._ended:
             await self._ended.wait_for(lambda: self.finished >= wanted or not self.running)
         return self.last

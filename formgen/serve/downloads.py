@@ -1,7 +1,7 @@
 """Downloads: a form's output in one format, a unit's 汇总表, a unit's outputs as a zip.
 
 A download is never older than the saved file: it waits for the builds asked for
-before it (``progress``).
+before it about its unit (``progress``).
 
 Only files formgen wrote in the output folder are sent: never through a link, whether
 the link is a file or a folder on the way.
@@ -58,7 +58,7 @@ async def download_compilation(request: Request) -> Response:
     unit(request, user, name)
     fmt = _format(request)
     server = server_of(request)
-    await server.builder.wait()  # never the 汇总表 of before a save
+    await server.builder.wait(name)  # never the 汇总表 of before a save
     found = await asyncio.to_thread(server.workspace.unit, user, name)
     return _file(request, found.compilation_outputs.get(fmt) if found else None, fmt)
 
@@ -75,7 +75,7 @@ async def download_zip(request: Request) -> Response:
     outputs = output / folder.relative_to(server.workspace.root)
     if not outputs.is_dir() or (outputs != output and through_link(output, outputs)):
         raise HTTPException(404, "尚未生成：请先生成")
-    await server.builder.wait()
+    await server.builder.wait(name)
     zipped = await asyncio.to_thread(_zipped, outputs)
     return FileResponse(zipped, media_type="application/zip", filename=f"{folder.name}.zip",
                         background=BackgroundTask(zipped.unlink, missing_ok=True))

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from .access import User
 from .building import Builder, BuildResult
+from .paths import unit_of
 from .requests import project, server_of, signed_in
 from .units import ProjectEntry
 
@@ -75,11 +76,11 @@ async def current_entry(request: Request, user: User, relative: str, stale: bool
     """The project's outputs as saved: after the builds asked for, and after one more when they lag
     behind a project that checks. Refused (409) when they cannot be current, unless ``stale``."""
     server = server_of(request)
-    await server.builder.wait()
+    await server.builder.wait(unit_of(relative))
     entry = await asyncio.to_thread(server.workspace.project, user, relative)
     if entry is not None and not entry.up_to_date and entry.checked.ok and not stale:
-        server.builder.request()  # edited outside the browser since the last build
-        await server.builder.wait()
+        server.builder.request(unit_of(relative))  # edited outside the browser since the last build
+        await server.builder.wait(unit_of(relative))
         entry = await asyncio.to_thread(server.workspace.project, user, relative)
     if entry is not None and entry.outputs and not entry.up_to_date and not stale:
         raise HTTPException(409, f"「{entry.checked.name or entry.file.name}」的表单不是最新内容："

@@ -229,7 +229,7 @@ async def api_import(request: Request) -> Response:
                         "written": relative_name(root, result.written) if result.written else None,
                         "problems": [shown(p) for p in result.problems], "notes": [shown(n) for n in result.notes]})
     if any(r["written"] for r in results):
-        server.builder.request()
+        server.builder.request(None if folder == root else folder.name)
     return JSONResponse({"results": results})
 
 
