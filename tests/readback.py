@@ -67,7 +67,7 @@ def xlsx_grid_physical(path, top_row: int) -> list[tuple[int, int, int, int, str
     """Cells of the first worksheet from ``top_row`` down, rows counted as worksheet rows from 0 (a
     blank cell over a cell with no rule between them read as one, as on paper)."""
     from formgen.layout.sheet import Cell
-    from formgen.readers.xlsx import joined_open_cells
+    from formgen.readers.xlsx import joined_open_cells, rules_of
 
     ws = openpyxl.load_workbook(path).active
     spans, covered = {}, set()
@@ -88,7 +88,7 @@ def xlsx_grid_physical(path, top_row: int) -> list[tuple[int, int, int, int, str
                 value = f"{Decimal(str(value)):,.2f}" if ".00" in cell.number_format else f"{Decimal(str(value)):,.0f}"
             rowspan, colspan = spans.get((r, c), (1, 1))
             cells.append(Cell(r - 1, c - 1, [] if value is None else [str(value)], rowspan, colspan))
-    return sorted((c.row + 1 - top_row, c.col, c.rowspan, c.colspan, c.text) for c in joined_open_cells(ws, cells))
+    return sorted((c.row + 1 - top_row, c.col, c.rowspan, c.colspan, c.text) for c in joined_open_cells(cells, rules_of(ws)))
 
 
 def xlsx_row_starts(path, top_row: int) -> list[int]:

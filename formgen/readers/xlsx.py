@@ -69,8 +69,7 @@ def _read_sheet(ws, formula_sheet, name: str, get_column_letter) -> ReadSheet:
                 "" if value is None else str(value)
             cells.append(Cell(cell.row - 1, cell.column - 1, text.split("\n") if text else [], rowspan, colspan,
                               amount=number))
-    cells = joined_open_cells(cells, lambda row, col, edge: bool(
-        getattr(ws.cell(row=row + 1, column=col + 1).border, edge).style))
+    cells = joined_open_cells(cells, rules_of(ws))
     sheet = Sheet(ws.title, [], [], cells, max((c.row for c in cells), default=-1) + 1)
     problems = [f"{name} {where}：是公式但没有计算结果，请在 Excel 或 WPS 中打开、保存后再导入"
                 for where in uncomputed]
@@ -97,6 +96,11 @@ def joined_open_cells(cells: list[Cell], ruled) -> list[Cell]:
             del at[below.row, below.col]
             at[cell.row, cell.col] = replace(below, row=cell.row, rowspan=cell.rowspan + below.rowspan)
     return list(at.values())
+
+
+def rules_of(ws):
+    """``ruled(row, col, edge)`` of an openpyxl worksheet, for :func:`joined_open_cells`."""
+    return lambda row, col, edge: bool(getattr(ws.cell(row=row + 1, column=col + 1).border, edge).style)
 
 
 def _formula_cells(ws) -> set[tuple[int, int]]:
