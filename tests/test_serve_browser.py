@@ -226,6 +226,48 @@ def test_the_tree_by_keyboard_enter_esc_and_the_shortcuts(serve, page, served_wo
     assert "    数量指标:\n      新增指标甲: ≥1(项)\n      人员配置数量: ≥2(人)\n      课题数量: =7.00(个)\n    质量指标:" in text
 
 
+def test_esc_never_costs_what_was_typed_ctrl_z_brings_it_back_and_the_focus_stays(serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/edit?path={DECLARATION}")
+    wait_for_preview(page)
+    # a paragraph typed in a long text: Esc leaves it as it is
+    goal = box(page, "年度总体目标")
+    goal.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("另起一段：本年度新增的工作。")
+    page.keyboard.press("Escape")
+    assert goal.input_value().endswith("探索建立长效机制。\n另起一段：本年度新增的工作。")
+    # a one-line box: Esc puts back the value it had on entry, Ctrl+Z brings back what was typed
+    type_over(page, box(page, "项目性质"), "打错了吗")
+    page.keyboard.press("Escape")
+    assert box(page, "项目性质").input_value() == "其他一次性项目"
+    assert "Ctrl+Z" in page.text_content("#status")
+    page.keyboard.press("Control+z")
+    assert box(page, "项目性质").input_value() == "打错了吗"
+    # a 一级 name: Esc reverts it and the focus stays in the box, keys typed after it land there
+    level1 = box(page, "绩效指标.产出指标", "name")
+    type_over(page, level1, "产出")
+    page.keyboard.press("Escape")
+    assert level1.input_value() == "产出指标"
+    assert page.evaluate("document.activeElement.dataset.path") == "绩效指标.产出指标"
+    page.keyboard.press("End")
+    page.keyboard.type("类")
+    assert box(page, "绩效指标.产出指标类", "name").input_value() == "产出指标类"
+    level2 = box(page, "绩效指标.效益指标.社会效益指标", "name")
+    type_over(page, level2, "社会")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.dataset.path") == "绩效指标.效益指标.社会效益指标"
+    page.keyboard.press("Escape")  # a second Esc changes nothing
+    assert level2.input_value() == "社会效益指标"
+    page.shot("esc")
+    wait_for_text(page, "#summary", "检查")
+    page.keyboard.press("Control+s")
+    saved(page)
+    text = (served_workspace / DECLARATION).read_text(encoding="utf-8")
+    assert "另起一段：本年度新增的工作。" in text and "项目性质: 打错了吗" in text and "  产出指标类:\n" in text
+    assert "  社会效益指标:" in text
+
+
 def test_moving_and_renaming_with_the_mouse_keep_the_focus_and_the_file_changes_only_there(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
