@@ -442,6 +442,48 @@ def test_a_save_over_someone_elses_change_offers_each_field_by_its_label(serve, 
     assert box(page, "项目性质").input_value() == "别人也改了"
 
 
+def test_the_conflict_defaults_keep_a_colleagues_additions_and_renames_and_the_banner_is_seen_then_gone(
+        serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/edit?path={DECLARATION}")
+    wait_for_preview(page)
+    satisfaction = box(page, "绩效指标.满意度指标.服务对象满意度指标.牵头处室满意度", "指标值")
+    type_over(page, satisfaction, "≥95(%)")  # far down the page
+    path = served_workspace / DECLARATION
+    theirs = path.read_text(encoding="utf-8").replace(
+        "      工作开展天数: 120\n", "      工作开展天数: 120\n      新增课题数: ≥1(个)\n").replace(
+        "课题验收通过率: 100", "结题验收通过率: 100")
+    path.write_text(theirs, encoding="utf-8")
+    banner = page.locator("#changed-elsewhere")
+    banner.wait_for(state="visible", timeout=10000)
+    top = banner.bounding_box()
+    assert 0 <= top["y"] and top["y"] + top["height"] <= 768  # seen where the person is, not at the top of the page
+    page.shot("banner")
+    page.keyboard.press("Control+s")
+    page.locator("#conflict").wait_for(state="visible")
+    rows = page.locator("#conflict-fields tbody tr")
+    shown = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        taken = row.locator("input:checked").get_attribute("value")
+        shown[row.locator("th").text_content()] = (taken, row.locator("td").nth(0).text_content(),
+                                                   row.locator("td").nth(1).text_content())
+    page.shot("conflict-defaults")
+    indicator = "绩效指标 › 产出指标 › {} › {} › 指标值"
+    assert shown == {
+        indicator.format("质量指标", "课题验收通过率"): ("current", "（无）对方改过", "100"),
+        indicator.format("数量指标", "新增课题数"): ("current", "≥1(个)对方改过", "（无）"),
+        indicator.format("质量指标", "结题验收通过率"): ("current", "100对方改过", "（无）"),
+        "绩效指标 › 满意度指标 › 服务对象满意度指标 › 牵头处室满意度 › 指标值": ("yours", "90", "≥95(%)您改过"),
+    }
+    page.click("#conflict-merge")
+    saved(page)
+    text = path.read_text(encoding="utf-8")
+    assert "      新增课题数: ≥1(个)\n" in text and "结题验收通过率: 100" in text and "课题验收通过率" not in text
+    assert "牵头处室满意度: ≥95(%)" in text
+    assert banner.is_hidden()  # the other change is in the file now: nothing left to warn of
+
+
 def test_a_change_made_outside_shows_up_without_a_restart(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
