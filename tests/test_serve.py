@@ -511,6 +511,33 @@ def test_outputs_older_than_their_project_are_never_downloaded_as_current(served
     assert not state["current"] and state["stale"] and "有错误" in state["message"]
 
 
+def test_a_compilation_kept_from_before_a_failed_build_is_marked_old_and_sent_only_as_old(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/build", {}, token).json()["ok"]
+
+    def compilation_links():
+        return client.get("/").text.split(f'data-unit="{UNIT_2023}"', 1)[1].split('class="compilation"', 1)[1].split("</span>", 1)[0]
+
+    assert "旧版" not in compilation_links() and "stale=1" not in compilation_links()
+    path = served.root / DECLARATION
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2023-12-31", "计划完成日期: 2022-12-31"),
+                    encoding="utf-8")
+    assert not _post(client, "/api/build", {}, token).json()["ok"]
+    links = compilation_links()
+    assert links.count("（旧版）") == 3 and links.count("stale=1") == 3
+    note = client.get("/").text.split(f'data-unit="{UNIT_2023}"', 1)[1].split("</section>", 1)[0]
+    assert "汇总表为旧版：「课题研究」有错误，改正后重新生成" in note
+    refused = client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx"})
+    assert refused.status_code == 409 and "「课题研究」有错误" in refused.text
+    old = client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx", "stale": "1"})
+    assert old.status_code == 200 and old.content[:2] == b"PK"
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2022-12-31", "计划完成日期: 2023-12-31"),
+                    encoding="utf-8")
+    assert client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx"}).status_code == 200
+    assert "旧版" not in compilation_links()  # the download built it again
+
+
 def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):
     client = served(users)
     _login(client, "管理员", "battery staple")
