@@ -604,6 +604,28 @@ def test_unit_settings_are_checked_against_the_units_projects_before_they_are_sa
     assert stale.status_code == 409
 
 
+def test_a_compilation_title_that_names_a_form_is_refused_and_the_build_log_names_no_server_folder(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / UNIT_2023 / "formgen.yaml"
+    before = path.read_text(encoding="utf-8")
+    clashing = {**plain_data(before), "汇总表标题": "课题研究"}
+    refused = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": clashing, "version": version_of(before.encode())},
+                    token)
+    assert refused.status_code == 422 and path.read_text(encoding="utf-8") == before
+    [problem] = refused.json()["problems"]
+    assert problem["field"] == "汇总表标题" and problem["level"] == "error"
+    assert problem["message"] == "汇总表的文件名「课题研究」与项目「课题研究」的表单相同，会覆盖该表单，请改用不同的汇总表标题"
+    # written outside the browser: the build refuses it, and says so without the server's folders
+    path.write_text(before.replace(plain_data(before)["汇总表标题"], "课题研究"), encoding="utf-8")
+    built = _post(client, "/api/build", {}, token).json()
+    assert "汇总表的文件名与项目“课题研究”" in built["text"], built["text"]
+    assert f"输出文件 {UNIT_2023}/课题研究.* 相同" in built["text"]
+    overview = client.get("/").text
+    for text in (built["text"], overview):
+        assert str(served.output) not in text and str(served.root) not in text and "/tmp" not in text
+
+
 def test_the_settings_and_imports_of_other_units_are_refused(served, users, tmp_path):
     client = served(users)
     _login(client, "张三", "correct horse")

@@ -33,6 +33,7 @@ from ..load.settings import WorkspaceKeys
 from ..load.pairing import declarations_only_in
 from ..load.yamlread import MAX_FILE_CHARACTERS, read_bytes, read_documents, read_text
 from ..wording import known_labels
+from ..workspace.names import form_file_stem, output_file_stem, same_file_key
 from ..workspace.sources import project_files
 from ..writers import FORMATS
 from . import editing
@@ -75,18 +76,34 @@ def problems_of(root: Path, folder: Path, text: str, readable: tuple[Path, ...])
     自评表 names is read only inside the ``readable`` folders)."""
     path = folder / SETTINGS_FILE
     try:
-        read_settings(folder, root, {path: text})
+        settings = read_settings(folder, root, {path: text})
         if len(read_documents(text, display_path(path))) > 1:
             raise ProjectError([Problem(display_path(path), None, "", "formgen.yaml 只能有一个文档（不能用 ---）")])
     except ProjectError as error:
         return [_said(shown_path(p, root), 1) for p in error.problems]
     with declarations_only_in(readable):
-        counted = _caused(root, folder, path, text)
-    return [_said(shown_path(problem, root), count) for problem, count in counted.values()]
+        counted, forms = _caused(root, folder, path, text)
+    said = [(problem, count) for problem, count in counted.values()]
+    if settings.compilation_title and settings.compilation_folder == folder:
+        said += [(problem, 1) for problem in _title_taken(settings.compilation_title, forms, path)]
+    return [_said(shown_path(problem, root), count) for problem, count in said]
 
 
-def _caused(root: Path, folder: Path, path: Path, text: str) -> dict[tuple, list]:
+def _title_taken(title: str, forms: list, path: Path) -> list[Problem]:
+    """The 汇总表 would be written over a form of the folder (``formgen build`` refuses it too)."""
+    stem = output_file_stem(title)
+    named = next((form for form in forms if same_file_key(form_file_stem(form.name, form.form)) == same_file_key(stem)), None)
+    if named is None:
+        return []
+    return [Problem(display_path(path), None, "汇总表标题",
+                    f"汇总表的文件名「{stem}」与项目「{named.name}」的表单相同，会覆盖该表单，请改用不同的汇总表标题")]
+
+
+def _caused(root: Path, folder: Path, path: Path, text: str) -> tuple[dict[tuple, list], list]:
+    """The errors ``text`` causes in the projects below ``folder``, counted; and the projects of
+    ``folder`` itself that load (the forms built beside its 汇总表)."""
     counted: dict[tuple, list] = {}
+    forms = []
     for file in project_files(folder):
         if through_link(root, file):
             continue
@@ -97,12 +114,15 @@ def _caused(root: Path, folder: Path, path: Path, text: str) -> dict[tuple, list
             continue  # the project's own slip (or a formgen.yaml further down): not this edit's
         for document in documents:
             try:
-                load_document(document, file, settings)
+                loaded = load_document(document, file, settings)
             except ProjectError as error:
                 for problem in error.problems:
                     if problem.file == display_path(path):
                         counted.setdefault((problem.field, problem.message), [problem, 0])[1] += 1
-    return counted
+            else:
+                if file.parent == folder:
+                    forms.append(loaded.project)
+    return counted, forms
 
 
 def _said(problem: Problem, projects: int) -> dict:
