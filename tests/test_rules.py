@@ -119,5 +119,12 @@ def test_a_placeholder_inherited_from_formgen_yaml_is_said_where_it_is(workspace
     assert (problem.file, problem.line, problem.field) == ("formgen.yaml", 1, "主管部门")
 
 
+def test_a_placeholder_typed_beside_fails_the_check(workspace):
+    text = declaration(项目性质="项目性质: 待填写其他一次性项目", 牵头处室满意度="牵头处室满意度: ≥90(%)待填写")
+    problems = errors(workspace, text)
+    assert {p.field for p in problems} == {"项目性质", "绩效指标.满意度指标.服务对象满意度指标.牵头处室满意度"}
+    assert all(p.message == "仍留着「待填写」：请删去它，只留实际内容" for p in problems)
+
+
 def test_a_text_that_only_mentions_the_placeholder_passes(workspace):
     warnings(workspace, declaration(项目性质="项目性质: 其他一次性项目（原待填写）"))

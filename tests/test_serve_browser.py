@@ -408,6 +408,10 @@ def test_a_new_declaration_fails_until_its_placeholders_are_filled_and_says_so_p
     assert "年度总体目标：尚未填写" in problems and "改为实际的名称" in problems
     assert ".yaml" not in problems and ":" not in problems  # no file, no line, no dotted key
     page.shot("placeholders")
+    box(page, "年度总体目标").click()  # typed after the placeholder, not over it: still a draft
+    page.keyboard.press("Control+End")
+    page.keyboard.type("完成课题研究。")
+    wait_for_text(page, "#problems", "年度总体目标：仍留着「待填写」")
     type_over(page, box(page, "年度总体目标"), "完成课题研究。")
     type_over(page, box(page, "绩效指标.产出指标.数量指标.待填写的指标", "name"), "课题数量")
     page.keyboard.press("Tab")

@@ -90,6 +90,9 @@ def _unfilled(node, path: tuple[str, ...]):
             yield from _unfilled(item, path + (str(index),))
     elif isinstance(node, str) and node.strip() == PLACEHOLDER:
         yield path, f"尚未填写：请把「{PLACEHOLDER}」改为实际内容"
+    elif isinstance(node, str) and (node.strip().startswith(PLACEHOLDER) or node.strip().endswith(PLACEHOLDER)):
+        # typed beside the placeholder, which would print with it (a text that only mentions it passes)
+        yield path, f"仍留着「{PLACEHOLDER}」：请删去它，只留实际内容"
 
 
 def _funding_sums(loaded, project: Declaration) -> list[Problem]:
