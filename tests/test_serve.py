@@ -677,6 +677,26 @@ def test_a_rename_renames_the_project_in_the_order_of_its_unit(served):
     assert "# 汇总表中的顺序，同印发的汇总表" in text
 
 
+def test_a_rename_of_a_declaration_follows_into_the_self_evaluations_that_name_it(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/new", {"unit": UNIT_2023, "name": "课题研究-自评", "from": DECLARATION}, token).status_code == 200
+    beside = served.root / UNIT_2023 / "课题研究-自评.yaml"
+    assert "申报表: 课题研究.yaml\n" in beside.read_text(encoding="utf-8")
+    elsewhere = served.root / UNIT_2024 / "课题研究-自评.yaml"
+    elsewhere.write_text(beside.read_text(encoding="utf-8").replace(
+        "申报表: 课题研究.yaml", f"申报表: ../{UNIT_2023}/课题研究.yaml  # 去年的申报表"), encoding="utf-8")
+    other = (served.root / SELF_EVALUATION).read_text(encoding="utf-8")
+    renamed = _post(client, "/api/rename", {"path": DECLARATION, "name": "课题研究（二期）"}, token)
+    assert renamed.status_code == 200
+    assert "申报表: 课题研究（二期）.yaml\n" in beside.read_text(encoding="utf-8")
+    assert f"申报表: ../{UNIT_2023}/课题研究（二期）.yaml # 去年的申报表\n" in elsewhere.read_text(encoding="utf-8")
+    assert (served.root / SELF_EVALUATION).read_text(encoding="utf-8") == other  # names another 申报表: untouched
+    checked = _post(client, "/api/check", {"path": f"{UNIT_2023}/课题研究-自评.yaml",
+                                           "text": beside.read_text(encoding="utf-8")}, token).json()
+    assert not any(p["field"] == "申报表" for p in checked["problems"]), checked["problems"]
+
+
 def test_an_upload_over_the_limit_is_refused_before_it_is_read(served, monkeypatch):
     from formgen.serve import upload
 
