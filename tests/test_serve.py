@@ -616,6 +616,12 @@ def test_a_compilation_title_that_names_a_form_is_refused_and_the_build_log_name
     [problem] = refused.json()["problems"]
     assert problem["field"] == "汇总表标题" and problem["level"] == "error"
     assert problem["message"] == "汇总表的文件名「课题研究」与项目「课题研究」的表单相同，会覆盖该表单，请改用不同的汇总表标题"
+    # the example names formgen init writes are said beside their fields, as warnings: the file saves
+    examples = {**plain_data(before), "实施单位": "上海市某某局", "汇总表标题": "上海市某某局项目绩效汇总表"}
+    problems = _post(client, "/api/settings/check", {"unit": UNIT_2023, "data": examples}, token).json()["problems"]
+    assert {(p["field"], p["level"], p["text"]) for p in problems} == {
+        ("实施单位", "warning", "单位设置（formgen.yaml）的 实施单位：仍是示例名称「上海市某某局」：请改为本单位实际的名称"),
+        ("汇总表标题", "warning", "单位设置（formgen.yaml）的 汇总表标题：仍是示例名称「上海市某某局项目绩效汇总表」：请改为本单位实际的名称")}
     # written outside the browser: the build refuses it, and says so without the server's folders
     path.write_text(before.replace(plain_data(before)["汇总表标题"], "课题研究"), encoding="utf-8")
     built = _post(client, "/api/build", {}, token).json()

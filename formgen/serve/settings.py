@@ -31,6 +31,7 @@ from ..load import SETTINGS_FILE, load_document, read_settings
 from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
 from ..load.settings import WorkspaceKeys
 from ..load.pairing import declarations_only_in
+from ..load.rules import example_name
 from ..load.yamlread import MAX_FILE_CHARACTERS, read_bytes, read_documents, read_text
 from ..wording import known_labels
 from ..workspace.names import form_file_stem, output_file_stem, same_file_key
@@ -86,6 +87,10 @@ def problems_of(root: Path, folder: Path, text: str, readable: tuple[Path, ...])
     said = [(problem, count) for problem, count in counted.values()]
     if settings.compilation_title and settings.compilation_folder == folder:
         said += [(problem, 1) for problem in _title_taken(settings.compilation_title, forms, path)]
+    [document] = read_documents(text, display_path(path)) or [None]
+    for key, value in document.data.items() if document else ():
+        if message := example_name(key, value):  # the projects say it too, once the file is saved
+            said.append((Problem(display_path(path), document.line_of((key,)), key, message, "warning"), 1))
     return [_said(shown_path(problem, root), count) for problem, count in said]
 
 
