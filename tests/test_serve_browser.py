@@ -556,6 +556,30 @@ def test_the_units_settings_are_edited_checked_and_saved_from_the_overview(serve
     page.shot("settings-saved")
 
 
+def test_the_order_picker_adds_on_its_button_only_and_the_settings_page_says_when_the_build_ended(
+        serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/settings?unit={quote(UNIT_2023)}")
+    wait_for_text(page, "#summary", "检查通过")
+    items = page.locator("ol.order li")
+    page.click("button[aria-label='移出顺序 城管执法应急保障']")
+    assert items.count() == 11
+    picker = page.locator("select[aria-label='添加到顺序']")
+    picker.focus()
+    page.keyboard.press("ArrowDown")  # choosing with the keys adds nothing yet
+    assert picker.input_value() == "城管执法应急保障" and items.count() == 11
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "添加到顺序"
+    page.keyboard.press("Enter")
+    assert items.count() == 12 and items.last.get_attribute("data-name") == "城管执法应急保障"
+    page.keyboard.press("Control+s")
+    wait_for_text(page, "#status", "已保存")
+    wait_for_text(page, "#build-status", "本单位的表单已重新生成", timeout=240000)
+    page.shot("settings-built")
+    text = (served_workspace / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
+    assert "  - 行政复议受理和行政诉讼应诉工作\n  - 城管执法应急保障\n" in text
+
+
 def test_old_forms_are_imported_by_upload_and_a_rename_follows_into_the_order(serve, page, served_workspace, tmp_path):
     from formgen.workspace import build
 

@@ -248,8 +248,9 @@ async def api_save(request: Request) -> Response:
             return JSONResponse({"error": "保存被拒绝：单位设置在您打开后已被修改。请重新载入后再改。"}, 409)
         except OSError as error:  # written whole or not at all: the file is as it was
             raise HTTPException(507, f"保存失败，文件未改动：{os_reason(error)}") from None
-    server.builder.request()
-    return JSONResponse({"version": version, "text": text, "data": editing.plain_data(text), "problems": problems})
+    build = server.builder.request()  # the page follows this build and says how it ended
+    return JSONResponse({"version": version, "text": text, "data": editing.plain_data(text), "problems": problems,
+                         "build": build})
 
 
 ROUTES = [Route("/settings", settings_page), Route("/api/settings/check", api_check, methods=["POST"]),
