@@ -119,5 +119,24 @@ def test_a_placeholder_inherited_from_formgen_yaml_is_said_where_it_is(workspace
     assert (problem.file, problem.line, problem.field) == ("formgen.yaml", 1, "主管部门")
 
 
+def test_a_placeholder_typed_beside_fails_the_check(workspace):
+    text = declaration(项目性质="项目性质: 待填写其他一次性项目", 牵头处室满意度="牵头处室满意度: ≥90(%)待填写")
+    problems = errors(workspace, text)
+    assert {p.field for p in problems} == {"项目性质", "绩效指标.满意度指标.服务对象满意度指标.牵头处室满意度"}
+    assert all(p.message == "仍留着「待填写」：请删去它，只留实际内容" for p in problems)
+
+
+def test_the_example_names_of_formgen_init_are_warned_of_until_changed(workspace):
+    from formgen.commands.init import UNIT_SETTINGS
+
+    workspace.write("formgen.yaml", UNIT_SETTINGS)
+    problems = warnings(workspace, declaration(主管部门="# 主管部门 见 formgen.yaml", 实施单位="# 实施单位 见 formgen.yaml"))
+    assert {(p.file, p.field, p.message) for p in problems} == {
+        ("formgen.yaml", "主管部门", "仍是示例名称「上海市某某委员会」：请改为本单位实际的名称"),
+        ("formgen.yaml", "实施单位", "仍是示例名称「上海市某某局」：请改为本单位实际的名称")}
+    workspace.write("formgen.yaml", UNIT_SETTINGS.replace("某某", "城市管理行政执法"))
+    assert warnings(workspace, declaration(主管部门="# 主管部门 见 formgen.yaml", 实施单位="# 实施单位 见 formgen.yaml")) == []
+
+
 def test_a_text_that_only_mentions_the_placeholder_passes(workspace):
     warnings(workspace, declaration(项目性质="项目性质: 其他一次性项目（原待填写）"))

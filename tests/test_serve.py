@@ -545,6 +545,33 @@ def test_outputs_older_than_their_project_are_never_downloaded_as_current(served
     assert not state["current"] and state["stale"] and "有错误" in state["message"]
 
 
+def test_a_compilation_kept_from_before_a_failed_build_is_marked_old_and_sent_only_as_old(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/build", {}, token).json()["ok"]
+
+    def compilation_links():
+        return client.get("/").text.split(f'data-unit="{UNIT_2023}"', 1)[1].split('class="compilation"', 1)[1].split("</span>", 1)[0]
+
+    assert "旧版" not in compilation_links() and "stale=1" not in compilation_links()
+    path = served.root / DECLARATION
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2023-12-31", "计划完成日期: 2022-12-31"),
+                    encoding="utf-8")
+    assert not _post(client, "/api/build", {}, token).json()["ok"]
+    links = compilation_links()
+    assert links.count("（旧版）") == 3 and links.count("stale=1") == 3
+    note = client.get("/").text.split(f'data-unit="{UNIT_2023}"', 1)[1].split("</section>", 1)[0]
+    assert "汇总表为旧版：「课题研究」有错误，改正后重新生成" in note
+    refused = client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx"})
+    assert refused.status_code == 409 and "「课题研究」有错误" in refused.text
+    old = client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx", "stale": "1"})
+    assert old.status_code == 200 and old.content[:2] == b"PK"
+    path.write_text(path.read_text(encoding="utf-8").replace("计划完成日期: 2022-12-31", "计划完成日期: 2023-12-31"),
+                    encoding="utf-8")
+    assert client.get("/download/compilation", params={"unit": UNIT_2023, "format": "xlsx"}).status_code == 200
+    assert "旧版" not in compilation_links()  # the download built it again
+
+
 def test_the_whole_workspace_zips_for_a_user_of_every_unit_only(served, users):
     client = served(users)
     _login(client, "管理员", "battery staple")
@@ -611,6 +638,34 @@ def test_unit_settings_are_checked_against_the_units_projects_before_they_are_sa
     assert stale.status_code == 409
 
 
+def test_a_compilation_title_that_names_a_form_is_refused_and_the_build_log_names_no_server_folder(served):
+    client = served()
+    token = _csrf(client)
+    path = served.root / UNIT_2023 / "formgen.yaml"
+    before = path.read_text(encoding="utf-8")
+    clashing = {**plain_data(before), "汇总表标题": "课题研究"}
+    refused = _post(client, "/api/settings/save", {"unit": UNIT_2023, "data": clashing, "version": version_of(before.encode())},
+                    token)
+    assert refused.status_code == 422 and path.read_text(encoding="utf-8") == before
+    [problem] = refused.json()["problems"]
+    assert problem["field"] == "汇总表标题" and problem["level"] == "error"
+    assert problem["message"] == "汇总表的文件名「课题研究」与项目「课题研究」的表单相同，会覆盖该表单，请改用不同的汇总表标题"
+    # the example names formgen init writes are said beside their fields, as warnings: the file saves
+    examples = {**plain_data(before), "实施单位": "上海市某某局", "汇总表标题": "上海市某某局项目绩效汇总表"}
+    problems = _post(client, "/api/settings/check", {"unit": UNIT_2023, "data": examples}, token).json()["problems"]
+    assert {(p["field"], p["level"], p["text"]) for p in problems} == {
+        ("实施单位", "warning", "单位设置（formgen.yaml）的 实施单位：仍是示例名称「上海市某某局」：请改为本单位实际的名称"),
+        ("汇总表标题", "warning", "单位设置（formgen.yaml）的 汇总表标题：仍是示例名称「上海市某某局项目绩效汇总表」：请改为本单位实际的名称")}
+    # written outside the browser: the build refuses it, and says so without the server's folders
+    path.write_text(before.replace(plain_data(before)["汇总表标题"], "课题研究"), encoding="utf-8")
+    built = _post(client, "/api/build", {}, token).json()
+    assert "汇总表的文件名与项目“课题研究”" in built["text"], built["text"]
+    assert f"输出文件 {UNIT_2023}/课题研究.* 相同" in built["text"]
+    overview = client.get("/").text
+    for text in (built["text"], overview):
+        assert str(served.output) not in text and str(served.root) not in text and "/tmp" not in text
+
+
 def test_the_settings_and_imports_of_other_units_are_refused(served, users, tmp_path):
     client = served(users)
     _login(client, "张三", "correct horse")
@@ -660,6 +715,26 @@ def test_a_rename_renames_the_project_in_the_order_of_its_unit(served):
     text = (served.root / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
     assert "  - 长三角一体化城市管理综合执法协调工作\n  - 课题研究（二期）\n  - 城管执法社会宣传\n" in text
     assert "# 汇总表中的顺序，同印发的汇总表" in text
+
+
+def test_a_rename_of_a_declaration_follows_into_the_self_evaluations_that_name_it(served):
+    client = served()
+    token = _csrf(client)
+    assert _post(client, "/api/new", {"unit": UNIT_2023, "name": "课题研究-自评", "from": DECLARATION}, token).status_code == 200
+    beside = served.root / UNIT_2023 / "课题研究-自评.yaml"
+    assert "申报表: 课题研究.yaml\n" in beside.read_text(encoding="utf-8")
+    elsewhere = served.root / UNIT_2024 / "课题研究-自评.yaml"
+    elsewhere.write_text(beside.read_text(encoding="utf-8").replace(
+        "申报表: 课题研究.yaml", f"申报表: ../{UNIT_2023}/课题研究.yaml  # 去年的申报表"), encoding="utf-8")
+    other = (served.root / SELF_EVALUATION).read_text(encoding="utf-8")
+    renamed = _post(client, "/api/rename", {"path": DECLARATION, "name": "课题研究（二期）"}, token)
+    assert renamed.status_code == 200
+    assert "申报表: 课题研究（二期）.yaml\n" in beside.read_text(encoding="utf-8")
+    assert f"申报表: ../{UNIT_2023}/课题研究（二期）.yaml # 去年的申报表\n" in elsewhere.read_text(encoding="utf-8")
+    assert (served.root / SELF_EVALUATION).read_text(encoding="utf-8") == other  # names another 申报表: untouched
+    checked = _post(client, "/api/check", {"path": f"{UNIT_2023}/课题研究-自评.yaml",
+                                           "text": beside.read_text(encoding="utf-8")}, token).json()
+    assert not any(p["field"] == "申报表" for p in checked["problems"]), checked["problems"]
 
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_read(served, monkeypatch):

@@ -226,6 +226,48 @@ def test_the_tree_by_keyboard_enter_esc_and_the_shortcuts(serve, page, served_wo
     assert "    数量指标:\n      新增指标甲: ≥1(项)\n      人员配置数量: ≥2(人)\n      课题数量: =7.00(个)\n    质量指标:" in text
 
 
+def test_esc_never_costs_what_was_typed_ctrl_z_brings_it_back_and_the_focus_stays(serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/edit?path={DECLARATION}")
+    wait_for_preview(page)
+    # a paragraph typed in a long text: Esc leaves it as it is
+    goal = box(page, "年度总体目标")
+    goal.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("另起一段：本年度新增的工作。")
+    page.keyboard.press("Escape")
+    assert goal.input_value().endswith("探索建立长效机制。\n另起一段：本年度新增的工作。")
+    # a one-line box: Esc puts back the value it had on entry, Ctrl+Z brings back what was typed
+    type_over(page, box(page, "项目性质"), "打错了吗")
+    page.keyboard.press("Escape")
+    assert box(page, "项目性质").input_value() == "其他一次性项目"
+    assert "Ctrl+Z" in page.text_content("#status")
+    page.keyboard.press("Control+z")
+    assert box(page, "项目性质").input_value() == "打错了吗"
+    # a 一级 name: Esc reverts it and the focus stays in the box, keys typed after it land there
+    level1 = box(page, "绩效指标.产出指标", "name")
+    type_over(page, level1, "产出")
+    page.keyboard.press("Escape")
+    assert level1.input_value() == "产出指标"
+    assert page.evaluate("document.activeElement.dataset.path") == "绩效指标.产出指标"
+    page.keyboard.press("End")
+    page.keyboard.type("类")
+    assert box(page, "绩效指标.产出指标类", "name").input_value() == "产出指标类"
+    level2 = box(page, "绩效指标.效益指标.社会效益指标", "name")
+    type_over(page, level2, "社会")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.dataset.path") == "绩效指标.效益指标.社会效益指标"
+    page.keyboard.press("Escape")  # a second Esc changes nothing
+    assert level2.input_value() == "社会效益指标"
+    page.shot("esc")
+    wait_for_text(page, "#summary", "检查")
+    page.keyboard.press("Control+s")
+    saved(page)
+    text = (served_workspace / DECLARATION).read_text(encoding="utf-8")
+    assert "另起一段：本年度新增的工作。" in text and "项目性质: 打错了吗" in text and "  产出指标类:\n" in text
+    assert "  社会效益指标:" in text
+
+
 def test_moving_and_renaming_with_the_mouse_keep_the_focus_and_the_file_changes_only_there(serve, page, served_workspace):
     server = serve()
     page.goto(f"{server.url}/edit?path={DECLARATION}")
@@ -366,6 +408,10 @@ def test_a_new_declaration_fails_until_its_placeholders_are_filled_and_says_so_p
     assert "年度总体目标：尚未填写" in problems and "改为实际的名称" in problems
     assert ".yaml" not in problems and ":" not in problems  # no file, no line, no dotted key
     page.shot("placeholders")
+    box(page, "年度总体目标").click()  # typed after the placeholder, not over it: still a draft
+    page.keyboard.press("Control+End")
+    page.keyboard.type("完成课题研究。")
+    wait_for_text(page, "#problems", "年度总体目标：仍留着「待填写」")
     type_over(page, box(page, "年度总体目标"), "完成课题研究。")
     type_over(page, box(page, "绩效指标.产出指标.数量指标.待填写的指标", "name"), "课题数量")
     page.keyboard.press("Tab")
@@ -398,6 +444,48 @@ def test_a_save_over_someone_elses_change_offers_each_field_by_its_label(serve, 
     text = path.read_text(encoding="utf-8")
     assert "项目性质: 别人也改了" in text and "项目类别: 别人的修改" in text and "课题数量: =9.00(个)" in text
     assert box(page, "项目性质").input_value() == "别人也改了"
+
+
+def test_the_conflict_defaults_keep_a_colleagues_additions_and_renames_and_the_banner_is_seen_then_gone(
+        serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/edit?path={DECLARATION}")
+    wait_for_preview(page)
+    satisfaction = box(page, "绩效指标.满意度指标.服务对象满意度指标.牵头处室满意度", "指标值")
+    type_over(page, satisfaction, "≥95(%)")  # far down the page
+    path = served_workspace / DECLARATION
+    theirs = path.read_text(encoding="utf-8").replace(
+        "      工作开展天数: 120\n", "      工作开展天数: 120\n      新增课题数: ≥1(个)\n").replace(
+        "课题验收通过率: 100", "结题验收通过率: 100")
+    path.write_text(theirs, encoding="utf-8")
+    banner = page.locator("#changed-elsewhere")
+    banner.wait_for(state="visible", timeout=10000)
+    top = banner.bounding_box()
+    assert 0 <= top["y"] and top["y"] + top["height"] <= 768  # seen where the person is, not at the top of the page
+    page.shot("banner")
+    page.keyboard.press("Control+s")
+    page.locator("#conflict").wait_for(state="visible")
+    rows = page.locator("#conflict-fields tbody tr")
+    shown = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        taken = row.locator("input:checked").get_attribute("value")
+        shown[row.locator("th").text_content()] = (taken, row.locator("td").nth(0).text_content(),
+                                                   row.locator("td").nth(1).text_content())
+    page.shot("conflict-defaults")
+    indicator = "绩效指标 › 产出指标 › {} › {} › 指标值"
+    assert shown == {
+        indicator.format("质量指标", "课题验收通过率"): ("current", "（无）对方改过", "100"),
+        indicator.format("数量指标", "新增课题数"): ("current", "≥1(个)对方改过", "（无）"),
+        indicator.format("质量指标", "结题验收通过率"): ("current", "100对方改过", "（无）"),
+        "绩效指标 › 满意度指标 › 服务对象满意度指标 › 牵头处室满意度 › 指标值": ("yours", "90", "≥95(%)您改过"),
+    }
+    page.click("#conflict-merge")
+    saved(page)
+    text = path.read_text(encoding="utf-8")
+    assert "      新增课题数: ≥1(个)\n" in text and "结题验收通过率: 100" in text and "课题验收通过率" not in text
+    assert "牵头处室满意度: ≥95(%)" in text
+    assert banner.is_hidden()  # the other change is in the file now: nothing left to warn of
 
 
 def test_a_change_made_outside_shows_up_without_a_restart(serve, page, served_workspace):
@@ -466,6 +554,30 @@ def test_the_units_settings_are_edited_checked_and_saved_from_the_overview(serve
     order = re.search(r"顺序:.*", text, re.S).group(0)
     assert order.index("课题研究") < order.index("长三角一体化城市管理综合执法协调工作")
     page.shot("settings-saved")
+
+
+def test_the_order_picker_adds_on_its_button_only_and_the_settings_page_says_when_the_build_ended(
+        serve, page, served_workspace):
+    server = serve()
+    page.goto(f"{server.url}/settings?unit={quote(UNIT_2023)}")
+    wait_for_text(page, "#summary", "检查通过")
+    items = page.locator("ol.order li")
+    page.click("button[aria-label='移出顺序 城管执法应急保障']")
+    assert items.count() == 11
+    picker = page.locator("select[aria-label='添加到顺序']")
+    picker.focus()
+    page.keyboard.press("ArrowDown")  # choosing with the keys adds nothing yet
+    assert picker.input_value() == "城管执法应急保障" and items.count() == 11
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "添加到顺序"
+    page.keyboard.press("Enter")
+    assert items.count() == 12 and items.last.get_attribute("data-name") == "城管执法应急保障"
+    page.keyboard.press("Control+s")
+    wait_for_text(page, "#status", "已保存")
+    wait_for_text(page, "#build-status", "本单位的表单已重新生成", timeout=240000)
+    page.shot("settings-built")
+    text = (served_workspace / UNIT_2023 / "formgen.yaml").read_text(encoding="utf-8")
+    assert "  - 行政复议受理和行政诉讼应诉工作\n  - 城管执法应急保障\n" in text
 
 
 def test_old_forms_are_imported_by_upload_and_a_rename_follows_into_the_order(serve, page, served_workspace, tmp_path):

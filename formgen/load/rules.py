@@ -51,6 +51,17 @@ def catalogue_for(year: int, form: str = "申报表") -> dict[str, tuple[str, ..
 
 
 PLACEHOLDER = "待填写"  # what new drafts write where only the officer knows the answer
+# ``formgen init`` writes 上海市某某局 and the like where the unit's own names go: "某某" (so-and-so) is
+# in no real name, and a form would print it.
+EXAMPLE_NAME = "某某"
+NAME_FIELDS = ("主管部门", "实施单位", "申报单位名称", "汇总表标题")
+
+
+def example_name(key: str, value) -> str | None:
+    """A warning when ``value`` of field ``key`` is still an example name, else None."""
+    if key in NAME_FIELDS and isinstance(value, str) and EXAMPLE_NAME in value:
+        return f"仍是示例名称「{value.strip()}」：请改为本单位实际的名称"
+    return None
 
 
 def check(loaded) -> list[Problem]:
@@ -73,10 +84,14 @@ def check(loaded) -> list[Problem]:
 
 def _placeholders(loaded) -> list[Problem]:
     """An error for each 待填写 still standing in for a value or an indicator's name: a draft
-    prints what it says, so it must not pass as a finished form."""
+    prints what it says, so it must not pass as a finished form. A warning for each example name
+    of ``formgen init`` (its sample forms build: a first look at a workspace should work)."""
     data = loaded.document.data
     inherited = {key: value for key, value in loaded.settings.defaults.items() if key not in data}
-    return [loaded.problem(path, message) for path, message in _unfilled({**data, **inherited}, ())]
+    fields = {**data, **inherited}
+    return ([loaded.problem(path, message) for path, message in _unfilled(fields, ())]
+            + [loaded.problem((key,), message, "warning") for key, value in fields.items()
+               if (message := example_name(key, value))])
 
 
 def _unfilled(node, path: tuple[str, ...]):
@@ -90,6 +105,9 @@ def _unfilled(node, path: tuple[str, ...]):
             yield from _unfilled(item, path + (str(index),))
     elif isinstance(node, str) and node.strip() == PLACEHOLDER:
         yield path, f"尚未填写：请把「{PLACEHOLDER}」改为实际内容"
+    elif isinstance(node, str) and (node.strip().startswith(PLACEHOLDER) or node.strip().endswith(PLACEHOLDER)):
+        # typed beside the placeholder, which would print with it (a text that only mentions it passes)
+        yield path, f"仍留着「{PLACEHOLDER}」：请删去它，只留实际内容"
 
 
 def _funding_sums(loaded, project: Declaration) -> list[Problem]:

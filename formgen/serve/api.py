@@ -15,24 +15,27 @@ import base64
 import datetime
 import json
 import logging
+import os
 import re
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..commands.new import DraftRefused, new_self_evaluation
-from ..errors import Problem
-from ..load.yamlread import MAX_FILE_CHARACTERS
+from ..errors import Problem, ProjectError
+from ..load.pairing import declaration_path
+from ..load.yamlread import MAX_FILE_CHARACTERS, read_text
+from ..workspace.sources import project_files
 from ..workspace.names import MAX_STEM_CHARACTERS, output_file_stem
 from ..yamlwrite import dump
 from . import editing
 from .access import User, os_reason
 from .checking import Checked, check_text
 from .conflicts import conflict_view
-from .paths import ROOT_UNIT, relative_name, unit_of
+from .paths import ROOT_UNIT, relative_name, through_link, unit_of
 from .preview import Busy, Replaced
 from .requests import change, csrf_token, inherited, project, read, server_of, signed_in, text_field, unit
 from .settings import order_files, renamed_in_order
@@ -239,8 +242,9 @@ def _new_declaration(name: str, folder: Path, root: Path) -> str:
 
 
 async def api_rename(request: Request) -> Response:
-    """Rename a project: its 项目名称, its file and its place in 顺序 (the old outputs go at the next build).
-    The 顺序 changed are those of the user's unit (and the workspace's, for a user of every unit)."""
+    """Rename a project: its 项目名称, its file, its place in 顺序 and the ``申报表:`` of the 自评表 drafted
+    from it (the old outputs go at the next build). The 顺序 and 自评表 changed are those of the user's
+    unit (and the workspace's, for a user of every unit)."""
     user, body = await change(request)
     relative = body.get("path")
     path = project(request, user, relative)
@@ -250,11 +254,14 @@ async def api_rename(request: Request) -> Response:
     target = path.with_name(f"{name}{path.suffix}")
     project(request, user, relative_name(root, target), must_exist=False)
     top = root if user.may_open(ROOT_UNIT) else root / unit_of(relative)
-    async with server.locked(path, target, *order_files(top, path.parent)):
+    evaluations = await server.work(user, _naming, top, root, path)
+    async with server.locked(path, target, *order_files(top, path.parent), *evaluations):
         if target != path:
             _refuse_existing(target)
         await server.work(user, _rename, path, target, name, root, top)
-    server.builder.request(unit_of(relative))
+        await server.work(user, _relinked, evaluations, path, target, root)
+    units = {unit_of(relative_name(root, file)) for file in (path, *evaluations)}
+    server.builder.request(units.pop() if len(units) == 1 else None)  # 自评表 relinked in other units: every unit
     return JSONResponse({"path": relative_name(root, target)})
 
 
@@ -263,6 +270,37 @@ def _rename(path: Path, target: Path, name: str, root: Path, top: Path) -> None:
     editing.save(path, editing.renamed_text(text, name), version)
     path.rename(target)
     renamed_in_order(top, path.parent, (editing.plain_data(text) or {}).get("项目名称"), name)
+
+
+def _names(evaluation: Path, declaration: Path, text: str) -> bool:
+    """Whether the 自评表 ``text`` of file ``evaluation`` names ``declaration`` as its 申报表."""
+    written = declaration_path(text)
+    return bool(written) and os.path.normpath(evaluation.parent / written) == os.path.normpath(declaration)
+
+
+def _naming(top: Path, root: Path, declaration: Path) -> list[Path]:
+    """The project files under ``top`` (the user's units) whose ``申报表:`` is ``declaration``."""
+    found = []
+    for file in project_files(top):
+        if file == declaration or through_link(root, file):
+            continue
+        try:
+            if _names(file, declaration, read_text(file)):
+                found.append(file)
+        except ProjectError:
+            continue  # not UTF-8: its own page says so
+    return found
+
+
+def _relinked(evaluations: list[Path], old: Path, new: Path, root: Path) -> None:
+    """The 自评表 that named the 申报表 at ``old`` name it at ``new``, as written (a path from them)."""
+    for file in evaluations:
+        text, version = read(file, root)
+        data = editing.plain_data(text)
+        if data is None or not isinstance(data.get("申报表"), str) or not _names(file, old, text):
+            continue  # changed meanwhile
+        data["申报表"] = PurePosixPath(data["申报表"]).with_name(new.name).as_posix()
+        editing.save(file, editing.updated_text(text, data), version)
 
 
 async def api_delete(request: Request) -> Response:

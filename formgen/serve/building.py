@@ -138,7 +138,8 @@ class Builder:
                     limit=_LONGEST_LINE)
                 try:
                     async for line in process.stdout:
-                        self.lines.append(without_server_paths(line.decode("utf-8", "replace").rstrip("\r\n"), self.root))
+                        self.lines.append(without_server_paths(line.decode("utf-8", "replace").rstrip("\r\n"),
+                                                              self.root, self.output))
                 except BaseException:  # a line past the bound, or the server stopping: the build does not go on alone
                     if process.returncode is None:
                         process.kill()
@@ -150,7 +151,7 @@ class Builder:
                 if not self._again:
                     break
         except Exception as error:  # the process could not run: say so rather than wait forever
-            self.last = BuildResult(False, f"错误：无法运行 formgen build：{without_server_paths(str(error), self.root)}")
+            self.last = BuildResult(False, f"错误：无法运行 formgen build：{without_server_paths(str(error), self.root, self.output)}")
             raise
         finally:
             self.finished, self.running = self.requested, False

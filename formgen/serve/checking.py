@@ -94,11 +94,14 @@ def shown_file(file: str | Path, root: Path) -> str:
         return path.name
 
 
-def without_server_paths(message: str, root: Path) -> str:
+def without_server_paths(message: str, root: Path, output: Path | None = None) -> str:
     """``message`` with the server's own folders named as a user knows them: a file of the workspace by
-    its relative path, formgen's built-in templates by their name (template errors give full paths)."""
+    its relative path, an output by its path in the output folder (as the zip and the downloads name
+    it), formgen's built-in templates by their name (template errors give full paths)."""
     from ..layout.layouts import BUILTIN_TEMPLATES
 
+    if output is not None:
+        message = message.replace(f"{output}{os.sep}", "")
     return message.replace(f"{root}{os.sep}", "").replace(f"{BUILTIN_TEMPLATES}{os.sep}", "formgen 内置模板 ")
 
 

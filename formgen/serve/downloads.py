@@ -1,7 +1,8 @@
 """Downloads: a form's output in one format, a unit's 汇总表, a unit's outputs as a zip.
 
 A download is never older than the saved file: it waits for the builds asked for
-before it about its unit (``progress``).
+before it about its unit (``progress``). The older forms or 汇总表 kept while a project has
+errors are sent only when asked for by name (``stale=1``: the pages mark those links 旧版).
 
 Only files formgen wrote in the output folder are sent: never through a link, whether
 the link is a file or a folder on the way.
@@ -60,6 +61,14 @@ async def download_compilation(request: Request) -> Response:
     server = server_of(request)
     await server.builder.wait(name)  # never the 汇总表 of before a save
     found = await asyncio.to_thread(server.workspace.unit, user, name)
+    stale = request.query_params.get("stale") == "1"
+    if found is not None and found.compilation_stale and not stale and all(p.checked.ok for p in found.projects):
+        server.builder.request(name)  # edited outside the browser since the last build
+        await server.builder.wait(name)
+        found = await asyncio.to_thread(server.workspace.unit, user, name)
+    if found is not None and found.compilation_stale and not stale:
+        # an older 汇总表 (a form of it failed, or was edited outside since): said, as a single form's is
+        raise HTTPException(409, f"汇总表「{found.compilation}」不是最新内容：{found.compilation_stale}。")
     return _file(request, found.compilation_outputs.get(fmt) if found else None, fmt)
 
 

@@ -31,8 +31,10 @@ from ..load import SETTINGS_FILE, load_document, read_settings
 from ..load.model import FORM_MODELS, INHERITABLE_FIELDS
 from ..load.settings import WorkspaceKeys
 from ..load.pairing import declarations_only_in
+from ..load.rules import example_name
 from ..load.yamlread import MAX_FILE_CHARACTERS, read_bytes, read_documents, read_text
 from ..wording import known_labels
+from ..workspace.names import form_file_stem, output_file_stem, same_file_key
 from ..workspace.sources import project_files
 from ..writers import FORMATS
 from . import editing
@@ -75,18 +77,38 @@ def problems_of(root: Path, folder: Path, text: str, readable: tuple[Path, ...])
     自评表 names is read only inside the ``readable`` folders)."""
     path = folder / SETTINGS_FILE
     try:
-        read_settings(folder, root, {path: text})
+        settings = read_settings(folder, root, {path: text})
         if len(read_documents(text, display_path(path))) > 1:
             raise ProjectError([Problem(display_path(path), None, "", "formgen.yaml 只能有一个文档（不能用 ---）")])
     except ProjectError as error:
         return [_said(shown_path(p, root), 1) for p in error.problems]
     with declarations_only_in(readable):
-        counted = _caused(root, folder, path, text)
-    return [_said(shown_path(problem, root), count) for problem, count in counted.values()]
+        counted, forms = _caused(root, folder, path, text)
+    said = [(problem, count) for problem, count in counted.values()]
+    if settings.compilation_title and settings.compilation_folder == folder:
+        said += [(problem, 1) for problem in _title_taken(settings.compilation_title, forms, path)]
+    [document] = read_documents(text, display_path(path)) or [None]
+    for key, value in document.data.items() if document else ():
+        if message := example_name(key, value):  # the projects say it too, once the file is saved
+            said.append((Problem(display_path(path), document.line_of((key,)), key, message, "warning"), 1))
+    return [_said(shown_path(problem, root), count) for problem, count in said]
 
 
-def _caused(root: Path, folder: Path, path: Path, text: str) -> dict[tuple, list]:
+def _title_taken(title: str, forms: list, path: Path) -> list[Problem]:
+    """The 汇总表 would be written over a form of the folder (``formgen build`` refuses it too)."""
+    stem = output_file_stem(title)
+    named = next((form for form in forms if same_file_key(form_file_stem(form.name, form.form)) == same_file_key(stem)), None)
+    if named is None:
+        return []
+    return [Problem(display_path(path), None, "汇总表标题",
+                    f"汇总表的文件名「{stem}」与项目「{named.name}」的表单相同，会覆盖该表单，请改用不同的汇总表标题")]
+
+
+def _caused(root: Path, folder: Path, path: Path, text: str) -> tuple[dict[tuple, list], list]:
+    """The errors ``text`` causes in the projects below ``folder``, counted; and the projects of
+    ``folder`` itself that load (the forms built beside its 汇总表)."""
     counted: dict[tuple, list] = {}
+    forms = []
     for file in project_files(folder):
         if through_link(root, file):
             continue
@@ -97,12 +119,15 @@ def _caused(root: Path, folder: Path, path: Path, text: str) -> dict[tuple, list
             continue  # the project's own slip (or a formgen.yaml further down): not this edit's
         for document in documents:
             try:
-                load_document(document, file, settings)
+                loaded = load_document(document, file, settings)
             except ProjectError as error:
                 for problem in error.problems:
                     if problem.file == display_path(path):
                         counted.setdefault((problem.field, problem.message), [problem, 0])[1] += 1
-    return counted
+            else:
+                if file.parent == folder:
+                    forms.append(loaded.project)
+    return counted, forms
 
 
 def _said(problem: Problem, projects: int) -> dict:
@@ -223,8 +248,9 @@ async def api_save(request: Request) -> Response:
             return JSONResponse({"error": "保存被拒绝：单位设置在您打开后已被修改。请重新载入后再改。"}, 409)
         except OSError as error:  # written whole or not at all: the file is as it was
             raise HTTPException(507, f"保存失败，文件未改动：{os_reason(error)}") from None
-    server.builder.request(None if folder == root else folder.name)  # the workspace's settings concern every unit
-    return JSONResponse({"version": version, "text": text, "data": editing.plain_data(text), "problems": problems})
+    build = server.builder.request(None if folder == root else folder.name)  # the page follows it to its end
+    return JSONResponse({"version": version, "text": text, "data": editing.plain_data(text), "problems": problems,
+                         "build": build})
 
 
 ROUTES = [Route("/settings", settings_page), Route("/api/settings/check", api_check, methods=["POST"]),

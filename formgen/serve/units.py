@@ -71,6 +71,7 @@ class Unit:
     projects: list[ProjectEntry]
     compilation: str | None = None  # the 汇总表's title
     compilation_outputs: dict[str, Path] = field(default_factory=dict)
+    compilation_current: bool = False  # the 汇总表's files hold every form as it is now
     problems: list[Problem] = field(default_factory=list)  # its formgen.yaml's
 
     @property
@@ -80,6 +81,16 @@ class Unit:
     @property
     def messages(self) -> list[str]:
         return [plain_text(p) for p in self.problems]
+
+    @property
+    def compilation_stale(self) -> str:
+        """Why the 汇总表's files are an older one (kept while a form of it fails), or "" when they are not."""
+        if self.compilation_current or not self.compilation_outputs:
+            return ""
+        wrong = [p.checked.name or p.file.name for p in self.projects if not p.checked.ok]
+        if wrong:
+            return f"「{wrong[0]}」" + (f"等 {len(wrong)} 个项目" if len(wrong) > 1 else "") + "有错误，改正后重新生成"
+        return "尚未按现在的项目重新生成"
 
 
 class Workspace:
@@ -96,7 +107,8 @@ class Workspace:
         may_open = (lambda unit: unit == only and user.may_open(unit)) if only is not None else user.may_open
         readable = user.folders(self.root)
         sources, _ = discover([self.root], None)
-        built = {file: record.get("fingerprint") for file, record in BuildRecord.read(self.output).previous_sources.items()}
+        record = BuildRecord.read(self.output)
+        built = {file: entry.get("fingerprint") for file, entry in record.previous_sources.items()}
         units: dict[str, Unit] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()
                              and not p.name.startswith(".") and p.name != TEMPLATES_FOLDER):
@@ -117,7 +129,21 @@ class Workspace:
             recorded = built.get(str(source.file.relative_to(self.root))) or built.get(str(source.file))
             entry.up_to_date = bool(entry.outputs) and recorded == source.fingerprint
             units[unit].projects.append(entry)
+        for unit in units.values():
+            if unit.compilation_outputs:  # the root's 汇总表 holds every unit's forms
+                members = [p for u in units.values() for p in u.projects] if unit.name == ROOT_UNIT else unit.projects
+                unit.compilation_current = (self._compilation_recorded(unit, record.previous_compilations)
+                                            and all(p.up_to_date for p in members))
         return sorted(units.values(), key=lambda u: (u.name != ROOT_UNIT, u.name))
+
+    def _compilation_recorded(self, unit: Unit, compilations: dict) -> bool:
+        """Whether the last build recorded the unit's 汇总表 as written whole (a fingerprint): one kept from
+        before, for a failing form or a format that failed, has none."""
+        written = {p.resolve().with_suffix("") for p in unit.compilation_outputs.values()}
+        for stem, entry in compilations.items():
+            if (self.root / stem).resolve() in written:  # the build names it from the workspace folder
+                return bool(entry.get("fingerprint"))
+        return False
 
     def unit(self, user: User, name: str) -> Unit | None:
         return next(iter(self.units(user, only=name)), None)

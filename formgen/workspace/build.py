@@ -29,7 +29,7 @@ from ..load import SETTINGS_FILE, load_file
 from .. import writers
 from .compilation import compilation_stem, plan_compilations, record_compilation
 from .lock import LOCK_FILE, output_lock
-from .names import MAX_STEM_CHARACTERS, form_file_stem
+from .names import MAX_STEM_CHARACTERS, form_file_stem, same_file_key
 from .sources import Source, discover
 from .state import BuildRecord, Form
 from .tasks import Failed, FormTask, Workers, lay_out, render_form
@@ -255,8 +255,8 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
     stems of the 汇总表 not to write."""
     forms = unchanged + pending
     by_stem: dict[str, list[Form]] = defaultdict(list)
-    for form in forms:  # Windows and macOS do not tell 课题A from 课题a
-        by_stem[str(form.stem).casefold()].append(form)
+    for form in forms:
+        by_stem[same_file_key(form.stem)].append(form)
     clashing = {id(f) for same in by_stem.values() if len(same) > 1 for f in same}
     for stem, same in by_stem.items():
         if len(same) < 2:
@@ -272,7 +272,7 @@ def _without_collisions(pending: list[Form], unchanged: list[Form], report: Repo
     for source in {form.source.settings.compilation_folder: form.source for form in forms
                    if form.source.in_compilation}.values():
         stem = compilation_stem(source, output)
-        named = by_stem.get(str(stem).casefold())
+        named = by_stem.get(same_file_key(stem))
         if named:
             refused.add(stem)
             report.failed.append([Problem(

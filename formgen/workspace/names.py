@@ -43,3 +43,9 @@ def form_file_stem(name: str, kind: str) -> str:
     so that a project's declaration and its self-evaluation can share a folder."""
     stem = output_file_stem(name)
     return stem if kind == "申报表" else f"{stem}-{kind}"
+
+
+def same_file_key(stem) -> str:
+    """What two output stems share when they name the same files: Windows and macOS do not tell
+    课题A from 课题a. A 汇总表 whose stem has a form's key would overwrite that form."""
+    return str(stem).casefold()

@@ -182,6 +182,7 @@ async function doSave(overwrite) {
   if (status !== 200) { $("status").textContent = json.error; return false; }
   version = json.version;
   savedEdits = saved;
+  $("changed-elsewhere").hidden = true;  // the file is now this save (merged with the other change, or over it)
   if (json.data) base = structuredClone(json.data);
   if (mode === "form" && !dirty()) text = json.text;
   if (mode === "yaml" && json.data) data = json.data;
@@ -260,6 +261,16 @@ function shown(value) {
     : `${key}：${item === null ? "" : item}`)).join("；");
 }
 
+function hasIn(node, path) {
+  const parent = getIn(node, path.slice(0, -1));
+  return parent !== null && typeof parent === "object" && path[path.length - 1] in parent;
+}
+
+// A field's value on one side, comparable: "absent" is no value at all.
+function sideOf(present, value) {
+  return present ? JSON.stringify(value) : "absent";
+}
+
 function conflict(json) {
   $("conflict-message").textContent = json.error;
   $("conflict-current").textContent = json.current;
@@ -270,8 +281,11 @@ function conflict(json) {
   $("conflict-texts").open = !differences;
   if (differences) {
     const rows = differences.map((difference, i) => {
-      const mine = JSON.stringify(getIn(base, difference.path)) !== JSON.stringify(difference.yours);
-      const theirs = JSON.stringify(getIn(base, difference.path)) !== JSON.stringify(difference.current);
+      // Each side against the version both started from (``base``): a field absent on a side is
+      // not one whose value is empty (null), so that a colleague's added indicator is theirs.
+      const before = sideOf(hasIn(base, difference.path), getIn(base, difference.path));
+      const mine = sideOf(difference.in_yours, difference.yours) !== before;
+      const theirs = sideOf(difference.in_current, difference.current) !== before;
       const choice = (side, value, present, checked, note) => el("label", { class: "side" },
         el("input", { type: "radio", name: `take${i}`, value: side, checked }),
         el("span", { class: present ? "" : "muted" }, present ? shown(value) : "（无）"), note ? el("span", { class: "tag" }, note) : null);

@@ -93,9 +93,11 @@ function refreshPaths(root) {
   for (const node of [root, ...root.querySelectorAll("[data-slot]")]) {
     if (node.dataset.slot) node.dataset[node.dataset.slot] = pathOf(node).join(".");
   }
-  for (const input of root.querySelectorAll(".level1 > .name-row > input.name")) input.setAttribute("list", "catalogue");
+  // A list set again only when it changes: setting it closes the suggestions of the box being typed in.
+  const offer = (input, list) => { if (input.getAttribute("list") !== list) input.setAttribute("list", list); };
+  for (const input of root.querySelectorAll(".level1 > .name-row > input.name")) offer(input, "catalogue");
   for (const input of root.querySelectorAll(".level2 > .name-row > input.name")) {
-    input.setAttribute("list", "catalogue-" + input.closest(".level1").dataset.key);
+    offer(input, "catalogue-" + input.closest(".level1").dataset.key);
   }
   for (const button of root.querySelectorAll("[data-verb]")) {
     button.setAttribute("aria-label", `${button.dataset.verb}${button.dataset.what} ${button.closest("[data-key]").dataset.key}`);
@@ -193,7 +195,7 @@ function treeView(field) {
   for (const [name, groups] of Object.entries(getIn(data, [field.key]) || {})) levels.append(level1View(name, groups));
   return el("fieldset", { class: "tree", dataset: { key: field.key } },
     el("legend", { title: field.help }, field.key),
-    el("div", { class: "note" }, slot("for", ""), el("span", { class: "help" }, "Tab 下一格 · Enter 下一行 · Esc 撤销本格修改 · "
+    el("div", { class: "note" }, slot("for", ""), el("span", { class: "help" }, "Tab 下一格 · Enter 下一行 · Esc 撤销本格修改（Ctrl+Z 恢复） · "
       + "Ctrl+Enter 在下方添加 · Alt+↑/↓ 上下移动 · Alt+Delete 删除")),
     levels,
     el("button", { type: "button", class: "add", dataset: { add: "1" } }, "＋ 一级指标"), ...catalogueLists(field.catalogue || {}),
@@ -423,10 +425,9 @@ form.addEventListener("keydown", (event) => {
   const node = input.closest(".node");
   const ctrl = event.ctrlKey || event.metaKey;
   let handled = true;
-  if (event.key === "Escape" && input.dataset.before !== undefined && input.value !== input.dataset.before) {
-    input.value = input.dataset.before;
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-    input.select();
+  if (event.key === "Escape" && input.tagName === "INPUT" && input.dataset.before !== undefined
+      && input.value !== input.dataset.before) {
+    revert(input);
   } else if (event.key === "Enter" && ctrl && node) {
     addNode(Number(node.dataset.level), node.parentElement, node);
   } else if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown") && node) {
@@ -441,6 +442,17 @@ form.addEventListener("keydown", (event) => {
   }
   if (handled) event.preventDefault();
 });
+
+// Esc in a one-line box: its value on entry back, typed in as an edit of the box's own, so that
+// Ctrl+Z brings back what Esc took (setting the value would clear the box's undo). A long text is
+// never taken back by Esc: a paragraph is not a cell, and one key should not cost it.
+function revert(input) {
+  input.select();
+  if (input.dataset.before) document.execCommand("insertText", false, input.dataset.before);
+  else document.execCommand("delete");
+  input.select();
+  $("status").textContent = "已撤销本格的修改（Ctrl+Z 恢复）";
+}
 
 // The selector of the box of a field in a row.
 function boxOf(field) {

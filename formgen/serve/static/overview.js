@@ -18,7 +18,7 @@ const actions = {
     else alert(json.error);
   },
   async rename(button) {
-    const name = prompt("新的项目名称（文件名和汇总表顺序中的名称随之改变）：", button.dataset.name);
+    const name = prompt("新的项目名称（文件名、汇总表顺序中的名称和自评表中的「申报表」随之改变）：", button.dataset.name);
     if (!name || name.trim() === button.dataset.name) return;
     const { status, json } = await postJSON("/api/rename", { path: button.dataset.path, name: name.trim() });
     if (status === 200) location.reload();

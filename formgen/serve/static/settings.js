@@ -78,7 +78,7 @@ function orderView(field, order) {
   const adder = el("select", { "aria-label": "添加到顺序" });
   const update = () => {
     const names = [...list.querySelectorAll("li")].map((item) => item.dataset.name);
-    adder.replaceChildren(el("option", { value: "" }, "＋ 添加项目到顺序……"),
+    adder.replaceChildren(el("option", { value: "" }, "选择项目……"),
       ...field.choices.filter((name) => !names.includes(name)).map((name) => el("option", { value: name }, name)));
     set(field.key, names);
   };
@@ -90,10 +90,16 @@ function orderView(field, order) {
     el("button", { type: "button", class: "icon danger", title: "移出顺序", "aria-label": `移出顺序 ${name}`,
       onclick: (event) => { event.target.closest("li").remove(); update(); } }, "✕"));
   list.append(...order.map(item));
-  adder.addEventListener("change", () => { if (adder.value) { list.append(item(adder.value)); update(); } });
-  adder.replaceChildren(el("option", { value: "" }, "＋ 添加项目到顺序……"),
+  // Added by the button, not on the list's change: ↑↓ in a closed list change its choice as they pass.
+  const add = el("button", { type: "button", class: "add", onclick: () => {
+    if (!adder.value) { adder.focus(); return; }
+    list.append(item(adder.value));
+    update();
+    adder.focus();
+  } }, "添加到顺序");
+  adder.replaceChildren(el("option", { value: "" }, "选择项目……"),
     ...field.choices.filter((name) => !order.includes(name)).map((name) => el("option", { value: name }, name)));
-  return el("div", {}, list, adder);
+  return el("div", {}, list, el("div", { class: "adder" }, adder, " ", add));
 }
 
 // 格式: the formats built, none ticked meaning all.
@@ -167,7 +173,29 @@ async function save() {
   savedEdits = saved;
   base = structuredClone(json.data || {});
   $("text").value = json.text;
-  $("status").textContent = `已保存 ${new Date().toTimeString().slice(0, 5)}：本单位的表单正在重新生成`;
+  $("status").textContent = `已保存 ${new Date().toTimeString().slice(0, 5)}`;
+  followBuild(json.build);
+}
+
+// The build the save asked for, until it ends: its progress, then how it ended (the lines about
+// this unit's forms when some failed), as the editor says it.
+async function followBuild(build) {
+  const status = $("build-status");
+  status.className = "muted";
+  for (;;) {
+    const { status: code, json } = await getJSON("/api/progress");
+    if (code !== 200) { status.textContent = json.error || "无法得知生成情况"; return; }
+    if (json.finished >= build && json.last) {
+      const mine = json.last.text.split("\n").filter((line) => line.startsWith("错误：") && line.includes(state.unit + "/"));
+      status.textContent = json.last.ok ? `本单位的表单已重新生成，${json.last.ended}`
+        : `生成有失败，${json.last.ended}` + (mine.length ? "：" + mine.slice(0, 3).join("；") : "（见总览）");
+      status.title = status.textContent;
+      status.className = json.last.ok ? "good" : "warn";
+      return;
+    }
+    status.textContent = json.done ? `正在重新生成本单位的表单（已完成 ${json.done} 个）……` : "正在重新生成本单位的表单……";
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
 }
 
 $("save").addEventListener("click", save);
