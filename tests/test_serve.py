@@ -467,6 +467,36 @@ def test_a_download_waits_for_the_builds_of_its_own_units_changes_only(tmp_path)
     asyncio.run(scenario())
 
 
+def test_the_progress_numbers_a_user_sees_move_only_with_their_units_builds(tmp_path):
+    """/api/progress said every save in the workspace (its numbers went up by one): a user of 甲
+    now sees the numbers of the requests about 甲 (and about every unit), and a build of 乙 alone
+    is no build to them."""
+    import asyncio
+
+    from formgen.serve.access import User
+    from formgen.serve.building import Builder
+    from formgen.serve.progress import build_state
+
+    first, admin = User("甲的", "", frozenset({"甲"})), User("管理员", "", None)
+
+    async def scenario():
+        builder = Builder(tmp_path, tmp_path / "out")
+        builder.running = True
+        mine = builder.request("甲")
+        before = build_state(builder, first)
+        assert before["running"] and before["requested"] == mine and before["finished"] < mine
+        builder.finished = mine  # 甲's build ended; 乙's saves follow
+        builder.request("乙")
+        builder.request("乙")
+        seen = build_state(builder, first)
+        assert (seen["running"], seen["requested"], seen["finished"]) == (False, mine, mine)
+        assert build_state(builder, admin)["running"] and build_state(builder, admin)["requested"] == mine + 2
+        everyone = builder.request(None)  # the workspace's settings concern 甲 too
+        assert build_state(builder, first)["running"] and build_state(builder, first)["requested"] == everyone
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("host, name", [("127.0.0.1:8000", "127.0.0.1"), ("[::1]:8000", "::1"), ("Formgen.Test", "formgen.test"),
                                         ("::1", "::1"), ("[::1", ""), ("a:b:c", "a:b:c")])
 def test_host_names_are_read_without_their_port(host, name):

@@ -116,6 +116,12 @@ class Builder:
             await self._ended.wait_for(lambda: self.finished >= wanted or not self.running)
         return self.last
 
+    def asked_about(self, units: frozenset[str] | None) -> int:
+        """The last request about any of ``units`` or about every unit (None: the last of all)."""
+        if units is None:
+            return self.requested
+        return max((self._asked.get(unit, 0) for unit in (*units, None)), default=0)
+
     def done_for(self, user: User) -> int:
         """How many forms of ``user``'s units the running build has written so far."""
         seen = BuildResult(True, "\n".join(self.lines)).seen_by(user, self.units())

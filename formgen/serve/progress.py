@@ -31,9 +31,12 @@ from .units import ProjectEntry
 
 def build_state(builder: Builder, user: User) -> dict:
     """The builds as numbers the page compares with its save's, how far the running one got in the
-    user's units, and how the last one ended for them."""
-    state = {"running": builder.running, "requested": builder.requested, "finished": builder.finished,
-             "done": builder.done_for(user) if builder.running else 0}
+    user's units, and how the last one ended for them. The numbers are those of the requests about
+    the user's units: a user does not see when another unit's project is saved or built."""
+    mine = builder.asked_about(user.units)
+    running = builder.running and builder.finished < mine
+    state = {"running": running, "requested": mine, "finished": min(builder.finished, mine),
+             "done": builder.done_for(user) if running else 0}
     last = _last_seen_by(builder, user)
     if last is not None:
         state["last"] = {"ok": last.ok, "ended": last.ended.strftime("%H:%M"), "text": last.text}

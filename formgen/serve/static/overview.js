@@ -36,11 +36,9 @@ const actions = {
     input.value = "";
     input.click();
   },
-  async build(button) {
+  build(button) {
     button.disabled = true;
-    const { json } = await getJSON("/api/progress");
-    postJSON("/api/build", {});  // answered when the build ends: its progress is followed meanwhile
-    followBuilds(json.requested);
+    followBuilds(postJSON("/api/build", {}));  // answered when the build ends: its progress is followed meanwhile
   },
 };
 
@@ -77,14 +75,17 @@ $("import-close").addEventListener("click", () => { $("import-dialog").close(); 
 
 // --- builds ------------------------------------------------------------------------------------
 
-// While a build runs: how far it got; when it ends (for ``after``: when a build asked for after
-// request number ``after`` ends), how it ended, and each project's status and downloads as they are
-// now. Only those are replaced: no button moves or goes under the pointer.
-async function followBuilds(after) {
+// While a build runs: how far it got; when it ends (for ``answer``, the answer of a build asked for:
+// when it comes), how it ended, and each project's status and downloads as they are now. Only those
+// are replaced: no button moves or goes under the pointer.
+async function followBuilds(answer) {
   const status = $("build-status");
+  let answered = false;
+  if (answer) answer.finally(() => { answered = true; });
   for (;;) {
+    const endedBefore = answered;  // the progress asked for after the answer tells how the build ended
     const { json } = await getJSON("/api/progress");
-    const ended = after === null ? !json.running : json.finished > after;
+    const ended = answer ? endedBefore : !json.running;
     if (ended) {
       const last = json.last;
       status.textContent = last ? (last.ok ? `已生成，${last.ended}` : `生成有失败，${last.ended}`) : "";
