@@ -13,8 +13,10 @@ Every request is numbered: a save learns the number of the build that will
 include it, and the page waits for ``finished`` to reach it before it offers the
 new forms. A request names the unit it changed, and a download of a unit waits
 for the builds of that unit's changes only (and of changes to every unit): another
-unit's large projects do not hold up a download of this one's forms. While a build runs, the lines ``formgen build`` prints (one a form)
-are its progress, counted for each user in their own units.
+unit's large projects do not hold up a download of this one's forms, and the
+numbers each user is shown are those of the requests about their units. While a
+build runs, the lines ``formgen build`` prints (one a form) are its progress,
+counted for each user in their own units.
 """
 
 from __future__ import annotations
