@@ -110,10 +110,7 @@ class Builder:
         with ``unit``, those of changes to that unit or to every unit (the workspace root's 汇总表
         compiles every unit: it waits for all). Not those asked for meanwhile: other users saving all
         the time do not hold a download up."""
-        if unit is None or unit == ROOT_UNIT:
-            wanted = self.requested
-        else:
-            wanted = max(self._asked.get(unit, 0), self._asked.get(None, 0))
+        wanted = self.asked_about(None if unit in (None, ROOT_UNIT) else frozenset({unit}))
         async with self._ended:
             await self._ended.wait_for(lambda: self.finished >= wanted or not self.running)
         return self.last
